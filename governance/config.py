@@ -1,0 +1,229 @@
+"""smartflow.yaml → typed config. `${VAR}` values are read from the environment when used, never stored."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlparse
+
+from pydantic import Field, field_validator, model_validator
+
+from governance.durations import parse_duration
+from governance.errors import InputError, Location
+from governance.specs.base import Spec
+
+Layer = Literal["bronze", "silver", "gold"]
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def expand_env(value: str, where: Location | None = None) -> str:
+    """Replace `${VAR}` with the environment's value; a missing variable is a bad input (exit 2)."""
+
+    def repl(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name not in os.environ:
+            raise InputError(f"environment variable {name} is not set", where)
+        return os.environ[name]
+
+    return _ENV.sub(repl, value)
+
+
+def env_names(value: str) -> list[str]:
+    return _ENV.findall(value)
+
+
+def check_endpoint(url: str, where: Location | None = None) -> str:
+    """An Azure endpoint must be https, except plain http on a loopback address (tests)."""
+    parsed = urlparse(url)
+    if parsed.scheme == "https":
+        return url
+    if parsed.scheme == "http":
+        host = parsed.hostname or ""
+        try:
+            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        if loopback:
+            return url
+        raise InputError(f"plain-HTTP endpoint {url} is only accepted on a loopback address", where)
+    raise InputError(f"endpoint {url!r} must be an https:// URL", where)
+
+
+def _duration(value: str | None) -> str | None:
+    if value is not None:
+        parse_duration(value)
+    return value
+
+
+class Freshness(Spec):
+    column: str
+    max_lag: str
+    partition_column: str | None = None
+    late_tolerance: str | None = Field(None, description="a partition committed later than its date + this is late")
+
+    @field_validator("max_lag", "late_tolerance")
+    @classmethod
+    def _durations(cls, v: str | None) -> str | None:
+        return _duration(v)
+
+
+class Dataset(Spec):
+    format: Literal["delta", "parquet", "sql", "spark"]
+    layer: Layer
+    path: str | None = None
+    connection: str | None = None
+    table: str | None = None
+    description: str | None = None
+    owner: str | None = None
+    partitioning: list[str] = []
+    partition_grain: Literal["day", "month", "hour"] | None = None
+    key: list[str] = Field(default_factory=list, description="primary-key columns (samples show these first)")
+    columns: dict[str, str] = Field(default_factory=dict, description="declared schema: column -> SQL type")
+    freshness: Freshness | None = None
+
+    @model_validator(mode="after")
+    def _where_it_lives(self) -> Dataset:
+        if self.format in ("delta", "parquet") and not self.path:
+            raise ValueError(f"a {self.format} dataset needs 'path' (relative to lake.root)")
+        if self.format == "sql" and not (self.connection and self.table):
+            raise ValueError("a sql dataset needs 'connection' and 'table'")
+        if self.format == "spark" and not self.table:
+            raise ValueError("a spark dataset needs 'table'")
+        return self
+
+
+class Lake(Spec):
+    root: str = "lake"
+    storage_options: dict[str, str] = Field(default_factory=dict, description="values may use ${VAR}")
+
+
+class Connection(Spec):
+    url: str
+    schema_: str | None = Field(None, alias="schema")
+
+    def resolved_url(self) -> str:
+        return expand_env(self.url, self.where)
+
+
+class LocalCatalog(Spec):
+    path: str = ".smartflow/catalog.db"
+    url: str | None = Field(None, description="SQLAlchemy URL (e.g. PostgreSQL for a team catalog); overrides path")
+
+
+class PurviewCatalog(Spec):
+    endpoint: str
+    collection: str | None = None
+    contacts: dict[str, str] = Field(default_factory=dict)
+    storage_account: str | None = None
+    container: str | None = None
+    qualified_name_pattern: str = "https://{account}.dfs.core.windows.net/{container}/{path}/{{SparkPartitions}}"
+    sql_qualified_name_pattern: str = "mssql://{server}/{database}/{schema}/{table}"
+    operations_per_second: float = 20.0
+    max_retries: int = 6
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, v: str) -> str:
+        if "${" not in v:
+            check_endpoint(v)
+        return v
+
+
+class CatalogConfig(Spec):
+    backend: Literal["local", "purview"] = "local"
+    mode: Literal["plan", "apply"] = Field("plan", description="what nightly does with the sync plan")
+    local: LocalCatalog = Field(default_factory=LocalCatalog)
+    purview: PurviewCatalog | None = None
+
+    @model_validator(mode="after")
+    def _purview(self) -> CatalogConfig:
+        if self.backend == "purview" and self.purview is None:
+            raise ValueError("backend 'purview' needs a 'purview' section with its endpoint")
+        return self
+
+
+class LogsIngestion(Spec):
+    endpoint: str
+    rule_id: str
+    stream: str = "Custom-SmartflowQuality_CL"
+
+
+class AzureMonitor(Spec):
+    region: str = "westeurope"
+    resource_id: str
+    metrics_endpoint: str | None = None
+    logs_ingestion: LogsIngestion | None = None
+    log_analytics_workspace_id: str | None = None
+    logs_query_endpoint: str | None = None
+
+    def metrics_url(self) -> str:
+        return self.metrics_endpoint or f"https://{self.region}.monitoring.azure.com"
+
+
+class MonitorConfig(Spec):
+    sinks: list[Literal["local", "azure"]] = Field(default_factory=lambda: ["local"])
+    azure: AzureMonitor | None = None
+    anomaly_window: int = Field(28, description="trailing points used by anomaly detection")
+
+    @model_validator(mode="after")
+    def _azure(self) -> MonitorConfig:
+        if "azure" in self.sinks and self.azure is None:
+            raise ValueError("sink 'azure' needs a 'monitor.azure' section")
+        return self
+
+
+class AlertsConfig(Spec):
+    subscription_id: str | None = None
+    resource_group: str | None = None
+    location: str = "westeurope"
+    arm_endpoint: str = "https://management.azure.com"
+
+
+class SmtpConfig(Spec):
+    host: str = "localhost"
+    port: int = 25
+    sender: str = "smartflow-gov@localhost"
+    username: str | None = None
+    password: str | None = Field(None, description="use ${VAR}; never a literal secret")
+    starttls: bool = False
+
+
+class NotifyConfig(Spec):
+    smtp: SmtpConfig = Field(default_factory=SmtpConfig)
+
+
+class QualityConfig(Spec):
+    engine: Literal["duckdb", "sql", "spark", "gx"] = "duckdb"
+    sample_size: int = 20
+
+
+class Config(Spec):
+    version: Literal[1] = 1
+    project: str = "smartflow"
+    lake: Lake = Field(default_factory=Lake)
+    state_dir: str = ".smartflow"
+    reports_dir: str = "reports"
+    datasets: dict[str, Dataset] = Field(default_factory=dict)
+    connections: dict[str, Connection] = Field(default_factory=dict)
+    catalog: CatalogConfig = Field(default_factory=CatalogConfig)
+    monitor: MonitorConfig = Field(default_factory=MonitorConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    quality: QualityConfig = Field(default_factory=QualityConfig)
+
+    @field_validator("datasets")
+    @classmethod
+    def _names(cls, v: dict[str, Dataset]) -> dict[str, Dataset]:
+        for name in v:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+", name):
+                raise ValueError(f"dataset name '{name}' must be dotted identifiers like silver.transactions")
+        return v
+
+
+def resolve_path(root: Path, value: str) -> Path:
+    """A path from smartflow.yaml resolves against the project root, never the working directory."""
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else root / p

@@ -1,0 +1,1 @@
+"""Declarative files → typed models with FILE:LINE locations."""
