@@ -11,7 +11,6 @@ import importlib
 import pkgutil
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import click
 
@@ -43,10 +42,21 @@ pass_app = click.make_pass_decorator(App)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
-@click.option("--config", "config", default="smartflow.yaml", show_default=True, envvar="SMARTFLOW_CONFIG",
-              help="Project config; the project root is the folder that holds it.")
-@click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="text for people, json for machines (stdout only; progress goes to stderr).")
+@click.option(
+    "--config",
+    "config",
+    default="smartflow.yaml",
+    show_default=True,
+    envvar="SMARTFLOW_CONFIG",
+    help="Project config; the project root is the folder that holds it.",
+)
+@click.option(
+    "--output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for machines (stdout only; progress goes to stderr).",
+)
 @click.option("-v", "--verbose", count=True, help="More detail on stderr (-vv for queries).")
 @click.version_option(__version__, prog_name="smartflow-gov")
 @click.pass_context
@@ -60,8 +70,11 @@ def cli(ctx: click.Context, config: str, output: str, verbose: int) -> None:
     if verbose:
         import logging
 
-        logging.basicConfig(level=logging.DEBUG if verbose > 1 else logging.INFO, stream=sys.stderr,
-                            format="%(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(
+            level=logging.DEBUG if verbose > 1 else logging.INFO,
+            stream=sys.stderr,
+            format="%(levelname)s %(name)s: %(message)s",
+        )
 
 
 def _register() -> None:
@@ -101,5 +114,3 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("interrupted", err=True)
         sys.exit(130)
     sys.exit(int(rc or 0))
-
-

@@ -62,7 +62,9 @@ class Freshness(Spec):
     column: str
     max_lag: str
     partition_column: str | None = None
-    late_tolerance: str | None = Field(None, description="a partition committed later than its date + this is late")
+    late_tolerance: str | None = Field(
+        None, description="a partition committed later than its date + this is late"
+    )
 
     @field_validator("max_lag", "late_tolerance")
     @classmethod
@@ -110,7 +112,9 @@ class Connection(Spec):
 
 class LocalCatalog(Spec):
     path: str = ".smartflow/catalog.db"
-    url: str | None = Field(None, description="SQLAlchemy URL (e.g. PostgreSQL for a team catalog); overrides path")
+    url: str | None = Field(
+        None, description="SQLAlchemy URL (e.g. PostgreSQL for a team catalog); overrides path"
+    )
 
 
 class PurviewCatalog(Spec):
@@ -119,7 +123,9 @@ class PurviewCatalog(Spec):
     contacts: dict[str, str] = Field(default_factory=dict)
     storage_account: str | None = None
     container: str | None = None
-    qualified_name_pattern: str = "https://{account}.dfs.core.windows.net/{container}/{path}/{{SparkPartitions}}"
+    qualified_name_pattern: str = (
+        "https://{account}.dfs.core.windows.net/{container}/{path}/{{SparkPartitions}}"
+    )
     sql_qualified_name_pattern: str = "mssql://{server}/{database}/{schema}/{table}"
     operations_per_second: float = 20.0
     max_retries: int = 6

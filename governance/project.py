@@ -109,7 +109,9 @@ class Project:
         return out
 
     def pii_columns(self, dataset: str, label: str = "PII") -> set[str]:
-        return {col for (ds, col), labels in self.column_labels().items() if ds == dataset and label in labels}
+        return {
+            col for (ds, col), labels in self.column_labels().items() if ds == dataset and label in labels
+        }
 
     def locate(self, obj: object, *keys: str | int) -> Location:
         """FILE:LINE of a key inside a declared object (its own line when the key is absent)."""

@@ -15,12 +15,25 @@ from governance.lake.resolve import known_columns
 from governance.project import Project
 from governance.specs.expectation_types import EXPECTATION_TYPES
 
-METRICS = frozenset({
-    "quality_success_percent", "quality_unexpected_count", "quality_evaluated_expectations", "rows_validated",
-    "freshness_lag_minutes", "missing_partitions", "pii_undeclared_columns", "lineage_coverage_percent",
-    "glossary_coverage_percent", "run_duration_seconds", "late_partitions", "anomalies",
-    "pipeline_failures", "quality_error", "row_count",
-})
+METRICS = frozenset(
+    {
+        "quality_success_percent",
+        "quality_unexpected_count",
+        "quality_evaluated_expectations",
+        "rows_validated",
+        "freshness_lag_minutes",
+        "missing_partitions",
+        "pii_undeclared_columns",
+        "lineage_coverage_percent",
+        "glossary_coverage_percent",
+        "run_duration_seconds",
+        "late_partitions",
+        "anomalies",
+        "pipeline_failures",
+        "quality_error",
+        "row_count",
+    }
+)
 
 
 def validate_project(project: Project, check_data: bool = True) -> list[Problem]:
@@ -95,7 +108,9 @@ class _Validator:
             if ds.freshness:
                 self.column_ref(name, ds.freshness.column, self.at(ds.freshness, "column"))
                 if ds.freshness.partition_column:
-                    self.column_ref(name, ds.freshness.partition_column, self.at(ds.freshness, "partition_column"))
+                    self.column_ref(
+                        name, ds.freshness.partition_column, self.at(ds.freshness, "partition_column")
+                    )
             for col in ds.key:
                 self.column_ref(name, col, self.at(ds, "key"))
 
@@ -106,10 +121,16 @@ class _Validator:
         parents = {t.name: t.parent for t in terms}
         for t in terms:
             if t.parent and t.parent not in names:
-                self.add(self.at(t, "parent"), f"term '{t.name}': unknown parent term '{t.parent}'{_suggest(t.parent, names)}")
+                self.add(
+                    self.at(t, "parent"),
+                    f"term '{t.name}': unknown parent term '{t.parent}'{_suggest(t.parent, names)}",
+                )
             for i, rel in enumerate(t.related):
                 if rel not in names:
-                    self.add(self.at(t, "related", i), f"term '{t.name}': unknown related term '{rel}'{_suggest(rel, names)}")
+                    self.add(
+                        self.at(t, "related", i),
+                        f"term '{t.name}': unknown related term '{rel}'{_suggest(rel, names)}",
+                    )
             for i, target in enumerate(t.assigned_to):
                 self.target_ref(target, self.at(t, "assigned_to", i))
         reported: set[str] = set()
@@ -120,7 +141,9 @@ class _Validator:
                 cur = parents[cur]
             if cur == t.name and not reported.intersection(chain):
                 reported.update(chain)
-                self.add(self.at(t, "parent"), "cycle in the term hierarchy: " + " -> ".join([*chain, t.name]))
+                self.add(
+                    self.at(t, "parent"), "cycle in the term hierarchy: " + " -> ".join([*chain, t.name])
+                )
 
     def classifications(self) -> None:
         self.duplicates(self.p.labels, lambda x: x.name, "label")  # type: ignore[attr-defined]
@@ -128,7 +151,10 @@ class _Validator:
         labels = {lb.name for lb in self.p.labels}
         for r in self.p.rules:
             if r.label not in labels:
-                self.add(self.at(r, "label"), f"rule {r.name}: unknown label '{r.label}'{_suggest(r.label, labels)}")
+                self.add(
+                    self.at(r, "label"),
+                    f"rule {r.name}: unknown label '{r.label}'{_suggest(r.label, labels)}",
+                )
         for a in self.p.assignments:
             if not self.dataset_ref(a.dataset, self.at(a, "dataset")):
                 continue
@@ -157,13 +183,17 @@ class _Validator:
         kwargs: dict[str, object] = getattr(e, "kwargs", {})
         spec = EXPECTATION_TYPES.get(etype)
         if spec is None:
-            self.add(self.at(e, "type"), f"unknown expectation type '{etype}'{_suggest(etype, EXPECTATION_TYPES)}")
+            self.add(
+                self.at(e, "type"), f"unknown expectation type '{etype}'{_suggest(etype, EXPECTATION_TYPES)}"
+            )
             return
         for key in sorted(spec.required - kwargs.keys()):
             self.add(self.at(e, "kwargs"), f"{etype}: missing kwarg '{key}'")
         for key in kwargs:
             if key not in spec.allowed:
-                self.add(self.at(e, "kwargs", key), f"{etype}: unknown kwarg '{key}'{_suggest(key, spec.allowed)}")
+                self.add(
+                    self.at(e, "kwargs", key), f"{etype}: unknown kwarg '{key}'{_suggest(key, spec.allowed)}"
+                )
         for key in spec.column_kwargs:
             if isinstance(kwargs.get(key), str):
                 self.column_ref(dataset, str(kwargs[key]), self.at(e, "kwargs", key))
@@ -180,7 +210,11 @@ class _Validator:
             self.regex(str(rx), self.at(e, "kwargs", "regex_list"))
         if etype == "expect_column_values_to_exist_in":
             other = str(kwargs.get("dataset", ""))
-            if other and self.dataset_ref(other, self.at(e, "kwargs", "dataset")) and kwargs.get("other_column"):
+            if (
+                other
+                and self.dataset_ref(other, self.at(e, "kwargs", "dataset"))
+                and kwargs.get("other_column")
+            ):
                 self.column_ref(other, str(kwargs["other_column"]), self.at(e, "kwargs", "other_column"))
         if etype == "expect_column_max_to_be_recent":
             from governance.durations import parse_duration
@@ -215,11 +249,20 @@ class _Validator:
         for r in self.p.alert_rules:
             for i, g in enumerate(r.action_groups):
                 if g not in groups:
-                    self.add(self.at(r, "action_groups", i), f"rule {r.name}: unknown action group '{g}'{_suggest(g, groups)}")
+                    self.add(
+                        self.at(r, "action_groups", i),
+                        f"rule {r.name}: unknown action group '{g}'{_suggest(g, groups)}",
+                    )
             if r.metric and r.metric not in METRICS:
-                self.add(self.at(r, "metric"), f"rule {r.name}: '{r.metric}' is not a metric smartflow-gov emits{_suggest(r.metric, METRICS)}")
+                self.add(
+                    self.at(r, "metric"),
+                    f"rule {r.name}: '{r.metric}' is not a metric smartflow-gov emits{_suggest(r.metric, METRICS)}",
+                )
             if r.local and r.local.metric not in METRICS:
-                self.add(self.at(r.local, "metric"), f"rule {r.name}: '{r.local.metric}' is not a metric smartflow-gov emits")
+                self.add(
+                    self.at(r.local, "metric"),
+                    f"rule {r.name}: '{r.local.metric}' is not a metric smartflow-gov emits",
+                )
             for dims in (r.dimensions, r.local.dimensions if r.local else {}):
                 if "dataset" in dims and dims["dataset"] != "*":
                     self.dataset_ref(dims["dataset"], self.at(r, "dimensions"))
@@ -231,7 +274,9 @@ class _Validator:
                 self.add(self.at(f, "connection"), f"unknown connection '{f.connection}'")
             for pol in f.policies:
                 if pol.label not in labels:
-                    self.add(self.at(pol, "label"), f"unknown label '{pol.label}'{_suggest(pol.label, labels)}")
+                    self.add(
+                        self.at(pol, "label"), f"unknown label '{pol.label}'{_suggest(pol.label, labels)}"
+                    )
 
 
 def _suggest(name: str, choices: Iterable[str]) -> str:
@@ -239,5 +284,3 @@ def _suggest(name: str, choices: Iterable[str]) -> str:
 
     close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.75)
     return f" (did you mean '{close[0]}'?)" if close else ""
-
-

@@ -1,29 +1,18 @@
-"""Shared fixtures: the repo's own project, a built demo lake, a PostgreSQL database."""
+"""Shared fixtures: the repo's own project, a built demo lake, a PostgreSQL database.
+
+Fixtures of one capability live in tests/<capability>/conftest.py; helpers in tests/helpers.py.
+"""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-PG_URL = os.environ.get("SMARTFLOW_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+sys.path.insert(0, str(Path(__file__).parent))
 
-
-def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-            check: int | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the real console script in a subprocess, as a user would."""
-    exe = Path(sys.executable).with_name("smartflow-gov")
-    proc = subprocess.run([str(exe), *args], cwd=cwd or REPO, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=1200)
-    if check is not None and proc.returncode != check:
-        raise AssertionError(f"exit {proc.returncode} != {check}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
-    return proc
+from helpers import PG_URL, REPO, copy_project, run_cli  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -32,29 +21,12 @@ def repo() -> Path:
 
 
 @pytest.fixture(scope="session")
-def project_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the repo's governance project (declarative files only) in a temp folder."""
-    dst = tmp_path_factory.mktemp("project")
-    for name in ("smartflow.yaml", "glossary", "classifications", "expectations", "manifests", "alerts", "policies"):
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, dst / name)
-        elif src.is_file():
-            shutil.copy(src, dst / name)
-    return dst
-
-
-@pytest.fixture(scope="session")
 def demo_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The repo's project with a small demo lake built by `demo init` (shared, read-only for tests)."""
+    """The repo's project with a small demo lake built by `demo init` (shared by tests: do not modify;
+    copy it with `copy_project` + shutil.copytree of lake/ when a test needs to write)."""
     dst = tmp_path_factory.mktemp("demo")
-    for name in ("smartflow.yaml", "glossary", "classifications", "expectations", "manifests", "alerts", "policies"):
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, dst / name)
-        elif src.is_file():
-            shutil.copy(src, dst / name)
-    run_cli("--config", str(dst / "smartflow.yaml"), "demo", "init", "--scale", "0.2", "--seed", "7", check=0)
+    config = copy_project(dst)
+    run_cli("--config", str(config), "demo", "init", "--scale", "0.2", "--seed", "7", check=0)
     return dst
 
 
@@ -66,7 +38,7 @@ def pg_url() -> str:
     try:
         with engine.connect() as conn:
             conn.execute(sa.text("select 1"))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         pytest.fail(f"PostgreSQL is required for these tests ({PG_URL}): {exc}")
     finally:
         engine.dispose()

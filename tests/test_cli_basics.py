@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import run_cli
+from helpers import run_cli
 
 
 def test_help_lists_commands_and_exit_codes() -> None:
@@ -24,12 +24,16 @@ def test_missing_config_is_bad_input(tmp_path: Path) -> None:
 
 
 def test_repo_project_is_valid(repo: Path) -> None:
-    proc = run_cli("--config", str(repo / "smartflow.yaml"), "--output", "json", "validate", "--no-data", check=0)
+    proc = run_cli(
+        "--config", str(repo / "smartflow.yaml"), "--output", "json", "validate", "--no-data", check=0
+    )
     assert '"valid": true' in proc.stdout
 
 
 def test_bad_yaml_reports_file_and_line(tmp_path: Path) -> None:
-    (tmp_path / "smartflow.yaml").write_text("version: 1\ndatasets:\n  silver.x:\n    format: delta\n    path: [\n")
+    (tmp_path / "smartflow.yaml").write_text(
+        "version: 1\ndatasets:\n  silver.x:\n    format: delta\n    path: [\n"
+    )
     proc = run_cli("--config", str(tmp_path / "smartflow.yaml"), "validate", check=2)
     assert proc.stderr.startswith("smartflow.yaml:")
     assert "Traceback" not in proc.stderr
@@ -37,6 +41,7 @@ def test_bad_yaml_reports_file_and_line(tmp_path: Path) -> None:
 
 def test_unknown_key_names_its_line(tmp_path: Path) -> None:
     (tmp_path / "smartflow.yaml").write_text(
-        "version: 1\ndatasets:\n  silver.x:\n    format: delta\n    path: silver/x\n    layer: silver\n    colour: red\n")
+        "version: 1\ndatasets:\n  silver.x:\n    format: delta\n    path: silver/x\n    layer: silver\n    colour: red\n"
+    )
     proc = run_cli("--config", str(tmp_path / "smartflow.yaml"), "validate", check=2)
     assert "smartflow.yaml:7: unknown key 'colour'" in proc.stderr

@@ -21,10 +21,20 @@ def command(app: App, no_data: bool) -> int:
     if problems:
         raise InputError(problems)
     counts = {
-        "datasets": len(project.config.datasets), "terms": len(project.terms), "labels": len(project.labels),
-        "rules": len(project.rules), "suites": len(project.suites), "manifests": len(project.manifests),
-        "alert_rules": len(project.alert_rules), "policies": len(project.policies),
+        "datasets": len(project.config.datasets),
+        "terms": len(project.terms),
+        "labels": len(project.labels),
+        "rules": len(project.rules),
+        "suites": len(project.suites),
+        "manifests": len(project.manifests),
+        "alert_rules": len(project.alert_rules),
+        "policies": len(project.policies),
     }
-    emit(app.output, {"valid": True, "files": sorted(project.docs), "counts": counts},
-         lambda: f"ok: {len(project.docs)} files valid (" + ", ".join(f"{v} {k}" for k, v in counts.items()) + ")")
+    emit(
+        app.output,
+        {"valid": True, "files": sorted(project.docs), "counts": counts},
+        lambda: (
+            f"ok: {len(project.docs)} files valid (" + ", ".join(f"{v} {k}" for k, v in counts.items()) + ")"
+        ),
+    )
     return ExitCode.OK

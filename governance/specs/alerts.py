@@ -69,5 +69,3 @@ class AlertRule(Spec):
 class AlertFile(Spec):
     action_groups: list[ActionGroup] = Field(default_factory=list)
     rules: list[AlertRule] = Field(default_factory=list)
-
-

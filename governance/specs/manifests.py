@@ -15,7 +15,9 @@ class Manifest(Spec):
     description: str | None = None
     schedule: str | None = None
     owner: str | None = None
-    source: dict[str, Any] | None = Field(None, description="external system a copy/stream job reads (not a dataset)")
+    source: dict[str, Any] | None = Field(
+        None, description="external system a copy/stream job reads (not a dataset)"
+    )
     inputs: list[str] = Field(default_factory=list)
     outputs: list[str] = Field(default_factory=list, min_length=1)
     sql: str | None = None

@@ -130,7 +130,10 @@ def _problem(doc: YamlDoc, base: PathKey, err: Any, model: type[BaseModel]) -> P
         hint = f" (expected one of: {', '.join(allowed)})" if allowed else ""
         return Problem(where, f"unknown key '{loc[-1]}' at {describe_path(full[:-1]) or 'top level'}{hint}")
     if kind == "missing":
-        return Problem(where, f"missing required key '{loc[-1]}'" + (f" in {describe_path(full[:-1])}" if full[:-1] else ""))
+        return Problem(
+            where,
+            f"missing required key '{loc[-1]}'" + (f" in {describe_path(full[:-1])}" if full[:-1] else ""),
+        )
     msg = str(err["msg"]).removeprefix("Value error, ")
     got = err.get("input")
     shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"

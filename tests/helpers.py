@@ -1,0 +1,57 @@
+"""Helpers shared by tests (import with `from helpers import run_cli, REPO, ...`)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+CONTRACTS = SHARED / "contracts" / "azure-rest-api-specs" / "specification"
+GX_TESTS = SHARED / "conformance" / "gx-test-definitions"
+PG_URL = os.environ.get("SMARTFLOW_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PROJECT_PARTS = (
+    "smartflow.yaml",
+    "glossary",
+    "classifications",
+    "expectations",
+    "manifests",
+    "alerts",
+    "policies",
+)
+
+
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, check: int | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the real console script in a subprocess, as a user would."""
+    exe = Path(sys.executable).with_name("smartflow-gov")
+    proc = subprocess.run(
+        [str(exe), *args],
+        cwd=cwd or REPO,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=1200,
+    )
+    if check is not None and proc.returncode != check:
+        raise AssertionError(
+            f"exit {proc.returncode} != {check}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+        )
+    return proc
+
+
+def copy_project(dst: Path) -> Path:
+    """Copy the repo's declarative files (not lake or state) to `dst`; returns the config path."""
+    import shutil
+
+    dst.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_PARTS:
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, dst / name, dirs_exist_ok=True)
+        elif src.is_file():
+            shutil.copy(src, dst / name)
+    return dst / "smartflow.yaml"
