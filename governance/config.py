@@ -170,7 +170,7 @@ class AzureMonitor(Spec):
 
 
 class MonitorConfig(Spec):
-    sinks: list[Literal["local", "azure"]] = Field(default_factory=lambda: ["local"])
+    sinks: list[Literal["local", "azure"]] = Field(default_factory=lambda: ["local"])  # type: ignore[arg-type]
     azure: AzureMonitor | None = None
     anomaly_window: int = Field(28, description="trailing points used by anomaly detection")
 

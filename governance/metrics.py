@@ -100,7 +100,8 @@ def query(
     """Metrics in time order, filtered by name, a subset of dimensions, a start time or a row id."""
     if not store_path(state_dir).exists():
         return []
-    sql, args = "SELECT id, ts, name, value, dimensions, run_id FROM metrics WHERE 1=1", []  # type: ignore[var-annotated]
+    sql = "SELECT id, ts, name, value, dimensions, run_id FROM metrics WHERE 1=1"
+    args: list[str | int] = []
     if name:
         sql += " AND name = ?"
         args.append(name)
