@@ -1,0 +1,286 @@
+"""Run SQL where the data lives: one small interface over DuckDB, a SQL warehouse and Spark.
+
+Shared by quality and PII discovery. SQL is built as sqlglot trees and rendered in the engine's dialect:
+
+    engine = open_engine(project, "duckdb", ["silver.transactions"])
+    try:
+        table = engine.relation("silver.transactions")            # sqlglot exp.Table to select from
+        query = sqlglot.select("count(*)").from_(table)           # identifiers quoted by sqlglot
+        columns, rows = engine.execute(query)
+    finally:
+        engine.close()
+
+- `duckdb`: Delta datasets are registered as Arrow datasets (from `governance.lake.resolve`), so DuckDB
+  pushes projections and filters into the scan and prunes partitions; Parquet likewise; `sql` datasets
+  are not reachable from DuckDB.
+- `sql`: SQLAlchemy on the dataset's `connection` (format sql, `table` may be `schema.table`); the dialect
+  follows the URL (postgres, tsql for mssql/Synapse, …). File datasets are not reachable from it.
+- `spark`: a SparkSession (the active one, e.g. on Synapse, else a local one); format spark uses
+  `spark.table(table)`; Delta locally reads the snapshot's own file list (from deltalake) with
+  `spark.read.parquet`, since the delta-spark jars may not be available; each becomes a temp view.
+
+`execute` returns `(column names, rows as tuples)`. Engine faults raise InfraError (exit 3).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, Any, Literal
+
+from governance.errors import InfraError, InputError
+from governance.lake import resolve
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+    from governance.project import Project
+
+EngineKind = Literal["duckdb", "sql", "spark"]
+log = logging.getLogger("governance.lake.engines")
+
+
+def view_name(dataset: str) -> str:
+    """A safe view name for a dataset (dots and other characters become underscores)."""
+    return "sfg_" + re.sub(r"[^A-Za-z0-9_]", "_", dataset)
+
+
+class Engine(ABC):
+    """A connection able to run sqlglot expressions against a set of datasets."""
+
+    kind: str
+    dialect: str  # sqlglot dialect name
+
+    def __init__(self) -> None:
+        self.queries = 0  # how many queries this engine ran (reported as "queries")
+        self.log: list[str] = []  # the SQL it ran, for -v logs
+
+    @abstractmethod
+    def relation(self, dataset: str) -> exp.Table: ...
+
+    @abstractmethod
+    def _run(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]: ...
+
+    def sql(self, expr: exp.Expression | str) -> str:
+        return expr if isinstance(expr, str) else expr.sql(dialect=self.dialect)
+
+    def execute(self, expr: exp.Expression | str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        text = self.sql(expr)
+        self.queries += 1
+        self.log.append(text)
+        log.info("%s query %d: %s", self.kind, self.queries, text)
+        try:
+            return self._run(text)
+        except InfraError:
+            raise
+        except Exception as exc:  # engine-specific error types
+            raise InfraError(f"{self.kind} query failed: {type(exc).__name__}: {exc}") from exc
+
+    def close(self) -> None:  # noqa: B027 - optional for engines with nothing to release
+        pass
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _table(name: str) -> exp.Table:
+    from sqlglot import exp
+
+    parts = name.split(".")
+    return exp.table_(
+        parts[-1],
+        db=parts[-2] if len(parts) > 1 else None,
+        catalog=parts[-3] if len(parts) > 2 else None,
+        quoted=True,
+    )
+
+
+class DuckDBEngine(Engine):
+    kind = "duckdb"
+    dialect = "duckdb"
+
+    def __init__(self, project: Project, datasets: list[str], threads: int | None = None) -> None:
+        import duckdb
+
+        super().__init__()
+        self.con = duckdb.connect()
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        self._views: dict[str, str] = {}
+        for name in datasets:
+            self.register(project, name)
+
+    def register(self, project: Project, dataset: str) -> None:
+        loc = resolve.locate(project, dataset)
+        if loc.spec.format not in ("delta", "parquet"):
+            raise InfraError(f"dataset {dataset} ({loc.spec.format}) is not reachable from the duckdb engine")
+        if not resolve.exists(loc):
+            raise InfraError(f"dataset {dataset}: no data at {loc.uri}")
+        arrow = resolve.arrow_dataset(loc)
+        name = view_name(dataset)
+        self.con.register(name, arrow)
+        self._views[dataset] = name
+
+    def register_arrow(self, dataset: str, data: Any) -> None:
+        """Register an Arrow table/dataset or DataFrame under a dataset name (tests, conformance)."""
+        name = view_name(dataset)
+        self.con.register(name, data)
+        self._views[dataset] = name
+
+    def relation(self, dataset: str) -> exp.Table:
+        if dataset not in self._views:
+            raise InfraError(f"dataset {dataset} is not registered in the duckdb engine")
+        return _table(self._views[dataset])
+
+    def _run(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        cur = self.con.execute(sql)
+        cols = [d[0] for d in cur.description or []]
+        return cols, [tuple(r) for r in cur.fetchall()]
+
+    def close(self) -> None:
+        self.con.close()
+
+
+_SQLA_DIALECTS = {
+    "postgresql": "postgres",
+    "mssql": "tsql",
+    "mysql": "mysql",
+    "sqlite": "sqlite",
+    "snowflake": "snowflake",
+    "oracle": "oracle",
+    "databricks": "databricks",
+}
+
+
+class SQLEngine(Engine):
+    kind = "sql"
+
+    def __init__(self, url: str, tables: dict[str, str] | None = None) -> None:
+        import sqlalchemy as sa
+
+        super().__init__()
+        try:
+            self.engine = sa.create_engine(url)
+        except Exception as exc:
+            raise InputError(f"bad SQLAlchemy URL for a connection: {type(exc).__name__}") from exc
+        self.dialect = _SQLA_DIALECTS.get(self.engine.dialect.name, self.engine.dialect.name)
+        self.tables = dict(tables or {})
+        self._conn: Any = None
+
+    def relation(self, dataset: str) -> exp.Table:
+        if dataset not in self.tables:
+            raise InfraError(f"dataset {dataset} is not reachable from this sql engine")
+        return _table(self.tables[dataset])
+
+    @property
+    def connection(self) -> Any:
+        if self._conn is None:
+            try:
+                self._conn = self.engine.connect()
+            except Exception as exc:
+                raise InfraError(f"sql engine unreachable: {type(exc).__name__}") from exc
+        return self._conn
+
+    def _run(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        conn = self.connection
+        try:
+            res = conn.exec_driver_sql(sql)
+            cols = list(res.keys())
+            rows = [tuple(r) for r in res.fetchall()]
+            conn.commit()
+            return cols, rows
+        except Exception:
+            conn.rollback()
+            raise
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        self.engine.dispose()
+
+
+class SparkEngine(Engine):
+    kind = "spark"
+    dialect = "spark"
+
+    def __init__(self, spark: Any) -> None:
+        super().__init__()
+        self.spark = spark
+        self._views: dict[str, str] = {}
+
+    def register(self, project: Project, dataset: str) -> None:
+        loc = resolve.locate(project, dataset)
+        spec = loc.spec
+        if spec.format == "spark":
+            assert spec.table is not None
+            df = self.spark.table(spec.table)
+        elif spec.format == "delta":
+            dt = resolve.delta_table(loc)
+            files = dt.file_uris()
+            if not files:
+                raise InfraError(f"dataset {dataset}: the Delta snapshot has no files")
+            df = self.spark.read.option("basePath", loc.uri).parquet(*files)
+        elif spec.format == "parquet":
+            df = self.spark.read.parquet(loc.uri)
+        else:
+            raise InfraError(f"dataset {dataset} ({spec.format}) is not reachable from the spark engine")
+        self.register_dataframe(dataset, df)
+
+    def register_dataframe(self, dataset: str, df: Any) -> None:
+        name = view_name(dataset)
+        df.createOrReplaceTempView(name)
+        self._views[dataset] = name
+
+    def relation(self, dataset: str) -> exp.Table:
+        if dataset not in self._views:
+            raise InfraError(f"dataset {dataset} is not registered in the spark engine")
+        return _table(self._views[dataset])
+
+    def _run(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        df = self.spark.sql(sql)
+        return list(df.columns), [tuple(r) for r in df.collect()]
+
+
+def local_spark() -> Any:
+    """The active SparkSession (Synapse, Databricks) or a small local one."""
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    return (
+        SparkSession.builder.master("local[2]")
+        .appName("smartflow-gov")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", "1g")
+        .getOrCreate()
+    )
+
+
+def open_engine(project: Project, kind: str, datasets: list[str]) -> Engine:
+    """An engine of `kind` with every dataset of `datasets` reachable through `relation(dataset)`."""
+    if kind == "duckdb":
+        return DuckDBEngine(project, datasets)
+    if kind == "sql":
+        conns = {project.dataset(d).connection for d in datasets}
+        if len(conns) != 1 or None in conns:
+            raise InfraError("the sql engine needs datasets of format sql sharing one connection")
+        conn_name = conns.pop()
+        assert conn_name is not None
+        conn = project.config.connections.get(conn_name)
+        if conn is None:
+            raise InputError(f"unknown connection '{conn_name}'")
+        tables = {d: str(project.dataset(d).table) for d in datasets}
+        return SQLEngine(conn.resolved_url(), tables)
+    if kind == "spark":
+        engine = SparkEngine(local_spark())
+        for d in datasets:
+            engine.register(project, d)
+        return engine
+    raise InputError(f"unknown engine '{kind}' (duckdb, sql, spark)")
