@@ -1,0 +1,1 @@
+"""Monitoring: freshness and partitions, metric history, anomalies, Azure Monitor sinks, alert rules."""

@@ -1,0 +1,1 @@
+"""Where metrics go besides the local history: Azure Monitor custom metrics and Log Analytics."""

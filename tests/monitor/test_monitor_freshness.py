@@ -1,0 +1,111 @@
+"""Freshness on real Delta tables: lag from file statistics, missing partitions, late arrivals."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from helpers import run_cli
+from monitor_data import AS_OF
+
+from governance import metrics
+from governance.monitor import freshness
+from governance.project import load_project
+
+
+def _by_name(payload: dict) -> dict[str, dict]:
+    return {e["dataset"]: e for e in payload["datasets"]}
+
+
+def test_missing_late_and_lag(mini_project: Callable[..., Path]) -> None:
+    root = mini_project()
+    project = load_project(root / "smartflow.yaml")
+    result = freshness.check(project, as_of=AS_OF)
+    found = _by_name(result.payload)
+
+    bronze = found["bronze.orders"]
+    assert bronze["missing_partitions"] == ["2026-11-20"]
+    assert [p["partition"] for p in bronze["late_partitions"]] == ["2026-11-24"]
+    assert bronze["late_partitions"][0]["late_by_minutes"] == 380.0  # 12:20 vs 00:00 + PT6H
+    assert bronze["lag_minutes"] == 24 * 60 + 30  # last arrival 2026-11-27T01:30
+    assert bronze["stale"] is False
+    assert bronze["partitions"] == 13
+
+    silver = found["silver.orders"]
+    assert silver["lag_minutes"] == 90.0 and not silver["stale"]
+    assert silver["missing_partitions"] == []
+    # one overwrite commit wrote every partition: a rebuild is not an arrival, nothing is judged late
+    assert silver["late_partitions"] == [] and silver["unjudged_partitions"] == 14
+
+    monthly = found["gold.monthly"]
+    assert monthly["partition_grain"] == "month"
+    assert monthly["missing_partitions"] == ["2026-10"]
+    assert result.exit_code == 1
+
+
+def test_stale_dataset_and_metrics(mini_project: Callable[..., Path]) -> None:
+    root = mini_project()
+    project = load_project(root / "smartflow.yaml")
+    later = AS_OF + timedelta(hours=1)
+    result = freshness.check(project, datasets=["silver.orders"], as_of=later)
+    entry = result.payload["datasets"][0]
+    assert entry["stale"] is True and entry["lag_minutes"] == 150.0
+    assert result.exit_code == 1
+    lag = metrics.query(project.state_dir, "freshness_lag_minutes", {"dataset": "silver.orders"})
+    assert [m.value for m in lag] == [150.0]
+    rows = metrics.query(project.state_dir, "row_count", {"dataset": "silver.orders"})
+    assert len(rows) == 14 and rows[0].ts.date().isoformat() == "2026-11-14"
+    # an unchanged partition count is not recorded twice
+    freshness.check(project, datasets=["silver.orders"], as_of=later)
+    assert len(metrics.query(project.state_dir, "row_count", {"dataset": "silver.orders"})) == 14
+
+
+def test_fresh_dataset_exits_zero_and_cli_json(mini_project: Callable[..., Path]) -> None:
+    root = mini_project()
+    proc = run_cli(
+        "--config",
+        str(root / "smartflow.yaml"),
+        "--output",
+        "json",
+        "freshness",
+        "check",
+        "--dataset",
+        "silver.orders",
+        "--as-of",
+        AS_OF.isoformat(),
+    )
+    assert proc.returncode == 0, proc.stderr
+    payload = json.loads(proc.stdout)
+    assert payload["checked_at"] == "2026-11-28T02:00:00Z"
+    entry = payload["datasets"][0]
+    assert {
+        "dataset",
+        "column",
+        "max_value",
+        "lag_minutes",
+        "max_lag_minutes",
+        "stale",
+        "partition_column",
+        "missing_partitions",
+        "late_partitions",
+    } <= entry.keys()
+    assert entry["max_value"] == "2026-11-28T00:30:00Z"
+    text = run_cli(
+        "--config", str(root / "smartflow.yaml"), "freshness", "check", "--as-of", AS_OF.isoformat()
+    )
+    assert text.returncode == 1
+    assert "missing: 2026-11-20" in text.stdout and "late: 2026-11-24 by 380m" in text.stdout
+
+
+def test_unreadable_dataset_is_partial_failure(mini_project: Callable[..., Path]) -> None:
+    import shutil
+
+    root = mini_project()
+    shutil.rmtree(root / "lake/gold/monthly")
+    result = freshness.check(load_project(root / "smartflow.yaml"), as_of=AS_OF)
+    found = _by_name(result.payload)
+    assert "error" in found["gold.monthly"]
+    assert found["bronze.orders"]["missing_partitions"] == ["2026-11-20"]  # the others were still checked
+    assert result.exit_code == 3
