@@ -1,0 +1,114 @@
+"""Where a dataset's data lives, and how to open it as Arrow (Delta through `deltalake`, Parquet).
+
+`lake.root` may be a local folder or an `abfss://container@account.dfs.core.windows.net/path` URL; for
+the latter, storage options come from smartflow.yaml (`lake.storage_options`, `${VAR}` expanded) and the
+environment (AZURE_STORAGE_* as understood by delta-rs / object_store).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from governance.config import Dataset, expand_env
+from governance.errors import InfraError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.dataset as pads
+    from deltalake import DeltaTable
+
+    from governance.project import Project
+
+_ENV_OPTIONS = ("AZURE_STORAGE_ACCOUNT_NAME", "AZURE_STORAGE_ACCOUNT_KEY", "AZURE_STORAGE_SAS_TOKEN",
+                "AZURE_STORAGE_CLIENT_ID", "AZURE_STORAGE_CLIENT_SECRET", "AZURE_STORAGE_TENANT_ID",
+                "AZURE_STORAGE_USE_EMULATOR", "AZURE_STORAGE_ENDPOINT", "AZURE_STORAGE_ALLOW_HTTP",
+                "AZURE_STORAGE_USE_AZURE_CLI")
+
+
+@dataclass(frozen=True)
+class DatasetLocation:
+    name: str
+    spec: Dataset
+    uri: str | None = None  # delta / parquet location (local path or abfss:// URL)
+    storage_options: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_remote(self) -> bool:
+        return bool(self.uri and "://" in self.uri)
+
+
+def storage_options(project: Project) -> dict[str, str]:
+    if "://" not in project.lake_root:
+        return {}
+    opts = {k.lower(): os.environ[k] for k in _ENV_OPTIONS if k in os.environ}
+    for key, value in project.config.lake.storage_options.items():
+        opts[key] = expand_env(value, project.config.lake.where)
+    return opts
+
+
+def locate(project: Project, name: str) -> DatasetLocation:
+    spec = project.dataset(name)
+    if spec.format in ("delta", "parquet"):
+        assert spec.path is not None
+        uri = f"{project.lake_root}/{spec.path.strip('/')}"
+        return DatasetLocation(name, spec, uri, storage_options(project))
+    return DatasetLocation(name, spec)
+
+
+def delta_table(loc: DatasetLocation, version: int | None = None) -> DeltaTable:
+    from deltalake import DeltaTable
+    from deltalake.exceptions import TableNotFoundError
+
+    try:
+        return DeltaTable(loc.uri or "", version=version, storage_options=loc.storage_options or None)
+    except TableNotFoundError as exc:
+        raise InfraError(f"dataset {loc.name}: no Delta table at {loc.uri}") from exc
+    except OSError as exc:
+        raise InfraError(f"dataset {loc.name}: cannot open {loc.uri}: {exc}") from exc
+
+
+def exists(loc: DatasetLocation) -> bool:
+    """Whether the data is there (local lakes only; remote and SQL datasets are assumed present)."""
+    if loc.uri is None or loc.is_remote:
+        return loc.uri is not None or loc.spec.format in ("sql", "spark")
+    path = loc.uri
+    if loc.spec.format == "delta":
+        return os.path.isdir(os.path.join(path, "_delta_log"))
+    return os.path.exists(path)
+
+
+def arrow_dataset(loc: DatasetLocation) -> pads.Dataset:
+    """An Arrow dataset over the files (partition pruning and projection pushdown happen at scan time)."""
+    import pyarrow.dataset as ds
+
+    if loc.spec.format == "delta":
+        return delta_table(loc).to_pyarrow_dataset()
+    if loc.spec.format == "parquet":
+        if loc.is_remote:
+
+            raise InfraError(f"dataset {loc.name}: remote Parquet is not supported; store it as Delta")
+        return ds.dataset(loc.uri or "", format="parquet", partitioning="hive")
+    raise InfraError(f"dataset {loc.name} is a {loc.spec.format} dataset, not files in the lake")
+
+
+
+def arrow_schema(project: Project, name: str) -> pa.Schema | None:
+    """The real schema of a file-based dataset when its data exists locally or remotely, else None."""
+    loc = locate(project, name)
+    if loc.spec.format not in ("delta", "parquet") or not exists(loc):
+        return None
+    try:
+        return arrow_dataset(loc).schema
+    except InfraError:
+        return None
+
+
+def known_columns(project: Project, name: str) -> list[str] | None:
+    """Columns of a dataset: the lake's real schema when present, else the declared `columns:`."""
+    schema = arrow_schema(project, name)
+    if schema is not None:
+        return list(schema.names)
+    declared = project.dataset(name).columns
+    return list(declared) if declared else None
