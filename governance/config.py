@@ -115,6 +115,7 @@ class LocalCatalog(Spec):
     url: str | None = Field(
         None, description="SQLAlchemy URL (e.g. PostgreSQL for a team catalog); overrides path"
     )
+    schema_: str | None = Field(None, alias="schema", description="database schema for the catalog tables")
 
 
 class PurviewCatalog(Spec):
@@ -127,8 +128,12 @@ class PurviewCatalog(Spec):
         "https://{account}.dfs.core.windows.net/{container}/{path}/{{SparkPartitions}}"
     )
     sql_qualified_name_pattern: str = "mssql://{server}/{database}/{schema}/{table}"
-    operations_per_second: float = 20.0
-    max_retries: int = 6
+    operations_per_second: float = Field(20.0, gt=0, description="request budget (all requests)")
+    max_retries: int = Field(6, ge=0)
+    retry_backoff: float = Field(0.8, ge=0, description="seconds; doubled on each retry of a 5xx/drop")
+    entity_batch: int = Field(100, ge=1, le=100, description="entities per bulk write")
+    guid_batch: int = Field(150, ge=1, le=150, description="guids / qualified names per bulk read")
+    timeout: float = Field(60.0, gt=0, description="seconds per request")
 
     @field_validator("endpoint")
     @classmethod

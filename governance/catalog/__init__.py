@@ -1,0 +1,1 @@
+"""Catalog sync: the glossary and classifications as code, planned and applied to a catalog backend."""

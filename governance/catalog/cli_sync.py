@@ -1,0 +1,32 @@
+"""The click command behind `sync-glossary` and `sync-classifications` (one body, two kinds)."""
+
+from __future__ import annotations
+
+import click
+
+from governance.cli import App, pass_app
+from governance.errors import ExitCode
+from governance.output import emit
+
+
+def sync_command(name: str, kind: str, help_text: str) -> click.Command:
+    @click.command(name, help=help_text)
+    @click.option("--plan", "mode", flag_value="plan", default=True, help="Show the changes (default).")
+    @click.option("--apply", "mode", flag_value="apply", help="Make the catalog match the files.")
+    @click.option("--prune", is_flag=True, help="Also delete managed objects that left the files.")
+    @click.option("--force", is_flag=True, help="With --prune: delete terms and types that are still in use.")
+    @click.option("--detailed-exitcode", is_flag=True, help="Exit 1 when the plan has changes.")
+    @pass_app
+    def command(app: App, mode: str, prune: bool, force: bool, detailed_exitcode: bool) -> int:
+        from governance.catalog.service import sync
+
+        result = sync(app.project(), kind, apply=mode == "apply", prune=prune, force=force)
+        emit(app.output, result.payload, result.text)
+        if mode == "apply":
+            req = result.payload["requests"]
+            click.echo(f"requests: {req['read']} read, {req['write']} write", err=True)
+        if detailed_exitcode and mode == "plan" and result.extra.get("changes"):
+            return ExitCode.CHECK_FAILED
+        return result.exit_code
+
+    return command

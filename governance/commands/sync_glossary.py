@@ -1,0 +1,11 @@
+"""`smartflow-gov sync-glossary [--plan|--apply] [--prune]`: glossary terms, hierarchy, stewards, assignments."""
+
+from __future__ import annotations
+
+from governance.catalog.cli_sync import sync_command
+
+command = sync_command(
+    "sync-glossary",
+    "glossary",
+    "Sync glossary terms, hierarchy, stewards/experts, synonyms, related terms and term assignments.",
+)
