@@ -1,0 +1,588 @@
+"""Column lineage of one job's SQL, computed with sqlglot (parser, `qualify`, scopes and `lineage`).
+
+`analyze(sql, schema, default_target)` parses the statement(s), qualifies every column against the
+known dataset schemas (so `SELECT *` expands), walks sqlglot's lineage tree of every output column and
+classifies each step of each path:
+
+- identity: the output is the input column unchanged;
+- transformation: any expression over it (CAST, COALESCE, arithmetic, CASE results, string functions);
+- aggregation: the column is the argument of an aggregate (window aggregates too);
+- masking: it passes through a hash/mask function (sha2, md5, hash, mask, …);
+- filter: indirect — used only in WHERE / JOIN / GROUP BY / HAVING / QUALIFY (applies to every output
+  column), in a CASE condition or in a window's PARTITION BY / ORDER BY (applies to that column).
+
+A multi-step path takes the strongest step (identity < transformation < aggregation < masking; any
+indirect step makes it a filter); of several paths between the same two columns the least protective
+direct one wins, so a value that leaks unmasked through any path is never reported as masked.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+    from sqlglot.lineage import Node
+    from sqlglot.optimizer.scope import Scope
+
+DIRECT = ("identity", "transformation", "aggregation", "masking")
+TRANSFORMATIONS = (*DIRECT, "filter")
+_RANK = {kind: i for i, kind in enumerate(DIRECT)}
+
+MASKING_FUNCTIONS = frozenset(
+    {
+        "sha", "sha1", "sha2", "sha256", "sha512", "sha1digest", "sha2digest", "md5", "md5digest",
+        "md5numberlower64", "md5numberupper64", "hash", "hashagg", "xxhash32", "xxhash64", "murmur3",
+        "murmurhash3", "farmfingerprint", "farm_fingerprint", "crc32", "hmac", "encrypt", "aes_encrypt",
+        "mask", "redact", "tokenize", "pseudonymize", "anonymize",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Step:
+    """How one output column depends on one input column."""
+
+    transformation: str  # identity | transformation | aggregation | masking | filter
+    subtype: str  # OpenLineage subtype: IDENTITY, TRANSFORMATION, AGGREGATION, MASKING, FILTER, JOIN, …
+
+    @property
+    def direct(self) -> bool:
+        return self.transformation != "filter"
+
+
+IDENTITY = Step("identity", "IDENTITY")
+
+
+@dataclass(frozen=True)
+class ColumnEdge:
+    source: str  # dataset
+    source_column: str
+    target: str  # dataset
+    target_column: str
+    transformation: str
+    subtype: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class SqlProblem:
+    kind: str  # unparsed_sql | unknown_column | unknown_dataset | unsupported_sql
+    message: str
+    line: int = 0  # 1-based line inside the SQL text, 0 when unknown
+
+
+@dataclass
+class SqlLineage:
+    """What one SQL text reads, writes and how each written column is derived."""
+
+    targets: list[str] = field(default_factory=list)
+    inputs: list[str] = field(default_factory=list)
+    outputs: dict[str, list[str]] = field(default_factory=dict)  # target -> its output columns in order
+    edges: list[ColumnEdge] = field(default_factory=list)
+    row_count_columns: dict[str, list[str]] = field(default_factory=dict)  # COUNT(*)-like outputs
+    problems: list[SqlProblem] = field(default_factory=list)
+    statement: str = ""
+
+
+# --------------------------------------------------------------------------------------------------
+def dataset_name(table: exp.Table) -> str:
+    """The dotted logical name of a table reference (`bronze.sqlserver_transactions`)."""
+    return ".".join(part.name for part in table.parts)
+
+
+def sqlglot_schema(columns: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """{dataset: {column: type}} → sqlglot's nested mapping (datasets of the most common depth)."""
+    out: dict[str, Any] = {}
+    depth = _common_depth(columns)
+    for name, cols in columns.items():
+        parts = name.split(".")
+        if len(parts) != depth or not cols:
+            continue
+        node = out
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = {c: (t or "UNKNOWN") for c, t in cols.items()}
+    return out
+
+
+def mapping_schema(columns: dict[str, dict[str, str]], dialect: str = "duckdb") -> Any:
+    """A sqlglot MappingSchema, built once and shared by every job of a build (it is costly)."""
+    from sqlglot.schema import MappingSchema
+
+    return MappingSchema(sqlglot_schema(columns), dialect=dialect)
+
+
+def _common_depth(columns: dict[str, dict[str, str]]) -> int:
+    depths = [len(n.split(".")) for n in columns]
+    return max(set(depths), key=depths.count) if depths else 2
+
+
+def analyze(
+    sql: str,
+    schema: dict[str, dict[str, str]],
+    default_target: str | None = None,
+    dialect: str = "duckdb",
+    prepared: Any = None,
+) -> SqlLineage:
+    """Column lineage of `sql` given the known schemas ({dataset: {column: type}}).
+
+    `prepared` is `mapping_schema(schema)` when the caller analyses many statements over one schema.
+    """
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import ParseError, TokenError
+
+    result = SqlLineage(statement=sql)
+    try:
+        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
+    except (ParseError, TokenError) as err:
+        result.problems.append(_parse_problem(err))
+        return result
+    if not statements:
+        result.problems.append(SqlProblem("unparsed_sql", "the SQL is empty", 1))
+        return result
+    mapping = prepared if prepared is not None else mapping_schema(schema, dialect)
+    for stmt in statements:
+        if isinstance(stmt, exp.Insert):
+            _insert(stmt, mapping, schema, dialect, result)
+        elif isinstance(stmt, exp.Create) and isinstance(stmt.expression, exp.Query):
+            target = stmt.this.this if isinstance(stmt.this, exp.Schema) else stmt.this
+            names = _schema_columns(stmt.this) if isinstance(stmt.this, exp.Schema) else None
+            _query(stmt.expression, dataset_name(target), names, mapping, dialect, result)
+        elif isinstance(stmt, exp.Merge):
+            _merge(stmt, mapping, schema, dialect, result)
+        elif isinstance(stmt, exp.Query):
+            if not default_target:
+                result.problems.append(
+                    SqlProblem("unsupported_sql", "a plain SELECT needs exactly one output dataset", 1)
+                )
+                continue
+            _query(stmt, default_target, None, mapping, dialect, result)
+        else:
+            line = _line_of(stmt)
+            kind = type(stmt).__name__.upper()
+            result.problems.append(
+                SqlProblem("unsupported_sql", f"{kind} statement carries no lineage; ignored", line)
+            )
+    result.inputs = sorted(set(result.inputs) - set(result.targets))
+    result.edges = [
+        e for e in _dedupe(result.edges) if e.source not in schema or e.source_column in schema[e.source]
+    ]
+    return result
+
+
+def _parse_problem(err: Exception) -> SqlProblem:
+    errors = getattr(err, "errors", None) or []
+    if errors:
+        first = errors[0]
+        msg = str(first.get("description") or err).splitlines()[0]
+        msg = re.sub(r"<Token token_type: [^,]+, text: ([^,]*),[^>]*>", r"'\1'", msg)
+        near = (first.get("highlight") or "").strip()
+        text = f"SQL does not parse: {msg}" + (f" (near '{near}')" if near else "")
+        return SqlProblem("unparsed_sql", text, int(first.get("line") or 1))
+    line_match = re.search(r"[Ll]ine:? (\d+)", str(err))
+    first_line = str(err).splitlines()[0] if str(err) else type(err).__name__
+    return SqlProblem(
+        "unparsed_sql", f"SQL does not parse: {first_line}", int(line_match.group(1)) if line_match else 1
+    )
+
+
+def _line_of(node: exp.Expr) -> int:
+    from sqlglot import exp
+
+    for sub in node.walk():
+        if isinstance(sub, exp.Identifier) and sub.meta.get("line"):
+            return int(sub.meta["line"])
+    return 1
+
+
+def _schema_columns(schema: exp.Schema) -> list[str]:
+    return [e.name for e in schema.expressions]
+
+
+# --------------------------------------------------------------------------------------------------
+def _qualify(
+    query: exp.Expr, mapping: Any, dialect: str, result: SqlLineage
+) -> tuple[exp.Expr, Scope | None]:
+    """Qualify columns against the schema; an unknown column is a problem, then best effort without it."""
+    from sqlglot.errors import OptimizeError
+    from sqlglot.optimizer.qualify import qualify
+    from sqlglot.optimizer.scope import build_scope
+
+    try:
+        qualified = qualify(query.copy(), schema=mapping, dialect=dialect, validate_qualify_columns=True)
+    except OptimizeError as err:
+        result.problems.append(_column_problem(query, str(err)))
+        try:
+            qualified = qualify(query.copy(), schema=mapping, dialect=dialect, validate_qualify_columns=False)
+        except OptimizeError:
+            qualified = qualify(query.copy(), schema={}, dialect=dialect, validate_qualify_columns=False)
+    return qualified, build_scope(qualified)
+
+
+def _column_problem(query: exp.Expr, message: str) -> SqlProblem:
+    from sqlglot import exp
+
+    message = message.splitlines()[0]
+    m = re.search(r"Line: (\d+)", message)
+    line = int(m.group(1)) if m else 0
+    name_m = re.search(r"(?:Unknown column: |Column ')([^' ]+)", message)
+    if not line and name_m:
+        for col in query.find_all(exp.Column):
+            if col.name == name_m.group(1) and col.this.meta.get("line"):
+                line = int(col.this.meta["line"])
+                break
+    clean = re.sub(r"\.? ?Line: \d+, Col: \d+\.?", "", message).strip()
+    return SqlProblem("unknown_column", clean, line or _line_of(query))
+
+
+def _query(
+    query: exp.Query,
+    target: str,
+    names: list[str] | None,
+    mapping: Any,
+    dialect: str,
+    result: SqlLineage,
+) -> None:
+    """Lineage of a query writing `target`; `names` renames its select list positionally (INSERT cols)."""
+    from sqlglot.errors import SqlglotError
+    from sqlglot.lineage import lineage
+
+    qualified, scope = _qualify(query, mapping, dialect, result)
+    if scope is None:
+        result.problems.append(SqlProblem("unsupported_sql", "no query to trace", _line_of(query)))
+        return
+    result.targets.append(target)
+    result.inputs += _base_tables(scope)
+    selects = [s.alias_or_name for s in qualified.selects]  # type: ignore[attr-defined]
+    if names is not None and len(names) != len(selects):
+        result.problems.append(
+            SqlProblem(
+                "unknown_column",
+                f"{len(names)} target columns but the query returns {len(selects)}",
+                _line_of(query),
+            )
+        )
+    out_names = names if names is not None and len(names) == len(selects) else selects
+    try:
+        nodes = lineage(None, qualified, mapping, dialect=dialect, scope=scope)
+    except (SqlglotError, ValueError) as err:
+        result.problems.append(SqlProblem("unsupported_sql", f"cannot trace lineage: {err}", _line_of(query)))
+        return
+    outputs = result.outputs.setdefault(target, [])
+    for select_name, out in zip(selects, out_names, strict=False):
+        if out not in outputs:
+            outputs.append(out)
+        node = nodes.get(select_name)
+        if node is None:
+            continue
+        if any(_counts_rows(n.expression) for n in node.walk() if _leaf_column(n) is None):
+            result.row_count_columns.setdefault(target, []).append(out)
+        for (ds, col), step in _trace(node).items():
+            result.edges.append(ColumnEdge(ds, col, target, out, step.transformation, step.subtype))
+    for ds, col, subtype in _filter_columns(scope, mapping, dialect):
+        for out in out_names:
+            result.edges.append(ColumnEdge(ds, col, target, out, "filter", subtype))
+
+
+def _insert(
+    stmt: exp.Insert,
+    mapping: Any,
+    schema: dict[str, dict[str, str]],
+    dialect: str,
+    result: SqlLineage,
+) -> None:
+    from sqlglot import exp
+
+    this = stmt.this
+    table = this.this if isinstance(this, exp.Schema) else this
+    target = dataset_name(table)
+    query = stmt.expression
+    if not isinstance(query, exp.Query):
+        result.problems.append(
+            SqlProblem("unsupported_sql", "INSERT … VALUES carries no column lineage", _line_of(stmt))
+        )
+        result.targets.append(target)
+        return
+    if isinstance(this, exp.Schema):
+        names: list[str] | None = _schema_columns(this)
+    else:
+        declared = list(schema.get(target, {}))
+        names = declared if declared and len(declared) == len(query.selects) else None
+        if query.is_star:
+            names = None
+    _query(query, target, names, mapping, dialect, result)
+
+
+def _merge(
+    stmt: exp.Merge,
+    mapping: Any,
+    schema: dict[str, dict[str, str]],
+    dialect: str,
+    result: SqlLineage,
+) -> None:
+    """MERGE: every assigned target column from its UPDATE SET / INSERT VALUES expression.
+
+    Each branch becomes one SELECT over `USING … JOIN target ON <merge condition>`, so the ON columns are
+    JOIN (indirect) sources and the target's own columns (SET total = t.total + s.amount) resolve too.
+    """
+    from sqlglot import exp
+
+    target_table = stmt.this
+    target = dataset_name(target_table)
+    using = stmt.args.get("using")
+    on = stmt.args.get("on")
+    whens = stmt.args.get("whens")
+    branches: list[tuple[str, exp.Expr]] = []
+    for when in whens.expressions if whens else []:
+        then = when.args.get("then")
+        if isinstance(then, exp.Update):
+            for eq in then.expressions:
+                branches.append((eq.this.name, eq.expression))
+        elif isinstance(then, exp.Insert):
+            cols = then.this.expressions if isinstance(then.this, exp.Tuple | exp.Schema) else []
+            values = then.expression.expressions if isinstance(then.expression, exp.Tuple) else []
+            if not cols and values:
+                cols = [exp.column(c) for c in schema.get(target, {})][: len(values)]
+            branches += [(c.name, v) for c, v in zip(cols, values, strict=False)]
+    if not branches or using is None:
+        result.targets.append(target)
+        return
+    select = exp.select(*[exp.alias_(value.copy(), f"_m{i}") for i, (_, value) in enumerate(branches)])
+    select = select.from_(using.copy()).join(target_table.copy(), on=on.copy() if on else None)
+    sub = SqlLineage()
+    _query(select, target, [name for name, _ in branches], mapping, dialect, sub)
+    result.targets += sub.targets
+    result.inputs += sub.inputs
+    result.problems += sub.problems
+    outputs = result.outputs.setdefault(target, [])
+    outputs += [c for c in sub.outputs.get(target, []) if c not in outputs]
+    result.edges += [e for e in sub.edges if e.source != target]  # the target feeding itself is no lineage
+
+
+# --------------------------------------------------------------------------------------------------
+def _base_tables(scope: Scope) -> list[str]:
+    from sqlglot import exp
+
+    names = []
+    for sc in scope.traverse():
+        for src in sc.sources.values():
+            if isinstance(src, exp.Table) and isinstance(src.this, exp.Identifier):
+                names.append(dataset_name(src))
+    return names
+
+
+def _counts_rows(select: exp.Expr) -> bool:
+    from sqlglot import exp
+
+    return any(isinstance(c.this, exp.Star) for c in select.find_all(exp.Count))
+
+
+def _leaf_column(node: Node) -> tuple[str, str] | None:
+    from sqlglot import exp
+
+    if isinstance(node.expression, exp.Table) and node.name != "*":
+        return dataset_name(node.expression), node.name.rsplit(".", 1)[-1].strip('"`')
+    return None
+
+
+def _trace(root: Node) -> dict[tuple[str, str], Step]:
+    """Every base column under `root` with the combined classification of its path(s)."""
+    found: dict[tuple[str, str], Step] = {}
+
+    def walk(node: Node, acc: Step | None, seen: frozenset[int]) -> None:
+        leaf = _leaf_column(node)
+        if leaf is not None:
+            step = acc or IDENTITY
+            found[leaf] = _merge_paths(found.get(leaf), step)
+            return
+        if id(node) in seen:
+            return
+        for child in node.downstream:
+            here = _classify(node, child)
+            walk(child, _combine(acc, here), seen | {id(node)})
+
+    walk(root, None, frozenset())
+    return found
+
+
+def _combine(outer: Step | None, inner: Step) -> Step:
+    if outer is None:
+        return inner
+    if not outer.direct:
+        return outer
+    if not inner.direct:
+        return inner
+    return outer if _RANK[outer.transformation] >= _RANK[inner.transformation] else inner
+
+
+def _merge_paths(old: Step | None, new: Step) -> Step:
+    if old is None:
+        return new
+    if old.direct != new.direct:
+        return old if old.direct else new
+    if not old.direct:
+        return old
+    return old if _RANK[old.transformation] <= _RANK[new.transformation] else new
+
+
+def _classify(node: Node, child: Node) -> Step:
+    """The step from `node`'s projection to one of its inputs (`child`)."""
+    from sqlglot import exp
+
+    select = node.expression
+    if not isinstance(select, exp.Expr) or isinstance(select, exp.Table | exp.Star):
+        return IDENTITY
+    if isinstance(node.source, exp.SetOperation) and node.name.upper() in ("UNION", "INTERSECT", "EXCEPT"):
+        return IDENTITY  # a set operation passes each branch's column through
+    occurrences = [c for c in select.find_all(exp.Column) if _column_matches(c, child)]
+    if not occurrences:
+        # reached through a scalar subquery or an unresolved star: a derived value
+        inner = select.unalias() if isinstance(select, exp.Alias) else select
+        if isinstance(inner, exp.Subquery | exp.Column):
+            return IDENTITY
+        return _occurrence_step(inner, select)
+    step: Step | None = None
+    for col in occurrences:
+        step = _merge_paths(step, _occurrence_step(col, select))
+    assert step is not None
+    return step
+
+
+def _column_matches(col: exp.Column, child: Node) -> bool:
+    name = child.name
+    plain = name.replace('"', "").replace("`", "")
+    return (
+        plain == f"{col.table}.{col.name}"
+        or name == col.sql(comments=False)
+        or (not col.table and plain.rsplit(".", 1)[-1] == col.name)
+    )
+
+
+def _occurrence_step(node: exp.Expr, select: exp.Expr) -> Step:
+    """Classify by the expressions between a column occurrence and the root of its projection."""
+    from sqlglot import exp
+
+    top = select.unalias() if isinstance(select, exp.Alias) else select
+    if node is top:
+        return IDENTITY
+    masking = aggregation = transformed = False
+    child, parent = node, node.parent
+    while parent is not None and child is not select and child is not top:
+        if isinstance(parent, exp.Window) and child is not parent.this:
+            return Step("filter", "WINDOW")
+        if isinstance(parent, exp.If) and child is parent.this:
+            return Step("filter", "CONDITIONAL")
+        if isinstance(parent, exp.Case) and child is parent.this:
+            return Step("filter", "CONDITIONAL")  # CASE x WHEN … : x only chooses the branch
+        if isinstance(parent, exp.Filter) and child is parent.expression:
+            return Step("filter", "FILTER")
+        if isinstance(parent, exp.Func) and _function_name(parent) in MASKING_FUNCTIONS:
+            masking = True
+        elif isinstance(parent, exp.AggFunc):
+            aggregation = True
+        elif not isinstance(parent, exp.Paren | exp.Alias):
+            transformed = True
+        child, parent = parent, parent.parent
+    if masking:
+        return Step("masking", "MASKING")
+    if aggregation:
+        return Step("aggregation", "AGGREGATION")
+    if transformed:
+        return Step("transformation", "TRANSFORMATION")
+    return IDENTITY
+
+
+def _function_name(func: exp.Func) -> str:
+    from sqlglot import exp
+
+    if isinstance(func, exp.Anonymous):
+        return str(func.name).lower()
+    name = type(func).__name__.lower()
+    return name if name in MASKING_FUNCTIONS else func.sql_name().lower()
+
+
+def _filter_columns(scope: Scope, mapping: Any, dialect: str) -> list[tuple[str, str, str]]:
+    """Base columns used to choose, join or group rows anywhere in the query (indirect lineage)."""
+    from sqlglot import exp
+    from sqlglot.lineage import to_node
+    from sqlglot.optimizer.scope import ScopeType
+    from sqlglot.schema import ensure_schema
+
+    schema = ensure_schema(mapping, dialect=dialect)
+    found: list[tuple[str, str, str]] = []
+    for sc in scope.traverse():
+        select = sc.expression
+        if not isinstance(select, exp.Select):
+            continue
+        clauses: list[tuple[exp.Expr, str]] = []
+        for key, subtype in (
+            ("where", "FILTER"),
+            ("group", "GROUP_BY"),
+            ("having", "FILTER"),
+            ("qualify", "FILTER"),
+        ):
+            if select.args.get(key) is not None:
+                clauses.append((select.args[key], subtype))
+        for join in select.args.get("joins") or []:
+            if join.args.get("on") is not None:
+                clauses.append((join.args["on"], "JOIN"))
+        if sc.scope_type == ScopeType.SUBQUERY and not _in_projection(select):
+            clauses += [(s, "FILTER") for s in select.selects]
+        for clause, subtype in clauses:
+            for col in clause.find_all(exp.Column):
+                if col.find_ancestor(exp.Select) is not select:
+                    continue  # belongs to a nested subquery: handled by its own scope
+                src = _source_of(sc, col.table)
+                if isinstance(src, exp.Table):
+                    found.append((dataset_name(src), col.name, subtype))
+                elif src is not None:
+                    try:
+                        node = to_node(col.name, scope=src, dialect=dialect, schema=schema)
+                    except Exception:  # noqa: BLE001 - best effort for indirect lineage
+                        continue
+                    for n in node.walk():
+                        leaf = _leaf_column(n)
+                        if leaf:
+                            found.append((*leaf, subtype))
+    return found
+
+
+def _in_projection(select: exp.Select) -> bool:
+    """Whether a subquery sits inside its parent's select list (then it is a value, not a predicate)."""
+    from sqlglot import exp
+
+    node: exp.Expr | None = select.parent
+    child: exp.Expr = select
+    while node is not None:
+        if isinstance(node, exp.Select):
+            return any(child is s for s in node.selects)
+        child, node = node, node.parent
+    return False
+
+
+def _source_of(scope: Scope, name: str) -> Any:
+    sc: Scope | None = scope
+    while sc is not None:
+        if name in sc.sources:
+            return sc.sources[name]
+        sc = sc.parent
+    return None
+
+
+def _dedupe(edges: list[ColumnEdge]) -> list[ColumnEdge]:
+    """One edge per (source column, target column): the least protective direct step wins."""
+    best: dict[tuple[str, str, str, str], ColumnEdge] = {}
+    for e in edges:
+        key = (e.source, e.source_column, e.target, e.target_column)
+        old = best.get(key)
+        if old is None:
+            best[key] = e
+            continue
+        merged = _merge_paths(Step(old.transformation, old.subtype), Step(e.transformation, e.subtype))
+        if (merged.transformation, merged.subtype) != (old.transformation, old.subtype):
+            best[key] = e
+    return list(best.values())
