@@ -156,10 +156,26 @@ class CatalogConfig(Spec):
         return self
 
 
+def _endpoint_ok(v: str | None) -> str | None:
+    if v is not None and "${" not in v:
+        check_endpoint(v)
+    return v
+
+
 class LogsIngestion(Spec):
-    endpoint: str
-    rule_id: str
-    stream: str = "Custom-SmartflowQuality_CL"
+    endpoint: str = Field(description="data collection endpoint (DCE) URL")
+    rule_id: str = Field(description="immutable id of the data collection rule (dcr-…)")
+    stream: str = Field("Custom-SmartflowQuality_CL", description="per-expectation quality rows")
+    freshness_stream: str | None = Field(
+        "Custom-SmartflowFreshness_CL", description="per-dataset freshness rows (log alert rules query them)"
+    )
+    batch_rows: int = Field(500, ge=1, description="rows per spooled batch")
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, v: str) -> str:
+        _endpoint_ok(v)
+        return v
 
 
 class AzureMonitor(Spec):
@@ -168,7 +184,14 @@ class AzureMonitor(Spec):
     metrics_endpoint: str | None = None
     logs_ingestion: LogsIngestion | None = None
     log_analytics_workspace_id: str | None = None
-    logs_query_endpoint: str | None = None
+    logs_query_endpoint: str | None = Field(None, description="default https://api.loganalytics.io")
+    max_retries: int = Field(3, ge=0, description="retries per request before the batch stays spooled")
+    timeout_seconds: float = Field(30, gt=0)
+
+    @field_validator("metrics_endpoint", "logs_query_endpoint")
+    @classmethod
+    def _endpoints(cls, v: str | None) -> str | None:
+        return _endpoint_ok(v)
 
     def metrics_url(self) -> str:
         return self.metrics_endpoint or f"https://{self.region}.monitoring.azure.com"
@@ -177,7 +200,7 @@ class AzureMonitor(Spec):
 class MonitorConfig(Spec):
     sinks: list[Literal["local", "azure"]] = Field(default_factory=lambda: ["local"])  # type: ignore[arg-type]
     azure: AzureMonitor | None = None
-    anomaly_window: int = Field(28, description="trailing points used by anomaly detection")
+    anomaly_window: int = Field(28, ge=3, description="trailing points used by anomaly detection")
 
     @model_validator(mode="after")
     def _azure(self) -> MonitorConfig:
@@ -191,6 +214,16 @@ class AlertsConfig(Spec):
     resource_group: str | None = None
     location: str = "westeurope"
     arm_endpoint: str = "https://management.azure.com"
+    workspace_resource_id: str | None = Field(
+        None, description="ARM id of the Log Analytics workspace that log (scheduled query) rules run on"
+    )
+    max_retries: int = Field(3, ge=0)
+
+    @field_validator("arm_endpoint")
+    @classmethod
+    def _arm(cls, v: str) -> str:
+        _endpoint_ok(v)
+        return v
 
 
 class SmtpConfig(Spec):

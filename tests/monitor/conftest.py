@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1] / "servers"))
 
+from azure_monitor_server import AzureMonitorServer  # noqa: E402
 from monitor_data import AS_OF, CONFIG, write_bronze, write_monthly, write_silver  # noqa: E402
 
 
@@ -31,3 +33,16 @@ def mini_project(tmp_path: Path) -> Callable[..., Path]:
         return tmp_path
 
     return build
+
+
+@pytest.fixture
+def monitor_server() -> Iterator[AzureMonitorServer]:
+    """A local Azure Monitor (ARM, custom metrics, logs ingestion, logs query) on 127.0.0.1."""
+    with AzureMonitorServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def azure_token(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("SMARTFLOW_AZURE_TOKEN", "test-token-not-a-secret")
+    return "test-token-not-a-secret"
