@@ -1,0 +1,402 @@
+"""The pushed-down scan of one dataset: a reproducible sample, one counting query, validated candidates.
+
+1. The sample is materialised on the engine (DuckDB `USING SAMPLE reservoir(N ROWS) REPEATABLE(seed)`,
+   PostgreSQL and other warehouses `TABLESAMPLE BERNOULLI(p) REPEATABLE(seed)`, Spark `sample(seed=)`),
+   every scanned column cast to text under a neutral alias (c0, c1, …).
+2. ONE aggregate query counts, per column, the non-null values and for every rule the values its
+   pushdown pattern matches as a whole and (free-text rules) inside text, with distinct counts.
+3. Only for rules that need confirmation (a validator, or a pattern the engine ran widened) a second
+   query fetches a bounded number of distinct matching values per column and rule (chosen by md5, so
+   the choice is reproducible); Python confirms them, counts, and drops them. Nothing is kept, logged
+   or returned but counts.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from governance.errors import InfraError
+from governance.pii.rules import DetectionRule, Pushdown
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+    from governance.lake.engines import Engine
+
+log = logging.getLogger("governance.pii.scan")
+
+SAMPLE_TABLE = "sfg_pii_sample"
+SPARK_DIALECTS = {"spark", "spark2", "databricks", "hive"}
+# column types worth scanning: text, dates and whole numbers (card numbers, ids stored as numbers)
+_TEXT_TYPES = ("char", "text", "string", "uuid", "clob", "json")
+_KEEP_TYPES = ("date", "int", "long", "short", "byte", "numeric", "decimal", "number")
+_SKIP_TYPES = ("timestamp", "time ", "interval", "float", "double", "real", "bool", "binary", "blob",
+               "bytea", "[]", "list", "struct", "map", "array", "datetime")  # fmt: skip
+
+
+@dataclass
+class Evidence:
+    """What the scan measured for one column and one rule (counts only, never values)."""
+
+    column: str
+    rule: DetectionRule
+    non_null: int
+    value_rows: int = 0  # rows whose whole value is this kind of data (confirmed)
+    value_distinct: int = 0
+    text_rows: int = 0  # rows that hold it inside longer text (confirmed; free-text rules)
+    text_distinct: int = 0
+    candidates_checked: int = 0
+    estimated: bool = False  # more candidates than the cap: confirmed share extrapolated
+    column_evidence: bool = True  # the validator's column-level check (e.g. birth years span decades)
+
+    def percent(self, rows: int) -> float:
+        return round(100.0 * rows / self.non_null, 2) if self.non_null else 0.0
+
+
+@dataclass
+class DatasetScan:
+    dataset: str
+    layer: str
+    engine: str
+    sample_size: int = 0
+    columns: dict[str, str] = field(default_factory=dict)  # scanned column -> engine type
+    skipped_columns: list[str] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+    queries: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset,
+            "layer": self.layer,
+            "engine": self.engine,
+            "sample_size": self.sample_size,
+            "columns_scanned": len(self.columns),
+            "columns_skipped": len(self.skipped_columns),
+            "queries": self.queries,
+            "seconds": round(self.seconds, 3),
+            "rows_per_second": round(self.sample_size / self.seconds, 1) if self.seconds else None,
+            "error": self.error,
+        }
+
+
+# ------------------------------------------------------------------------------------------- columns
+def scannable(type_name: str) -> bool:
+    t = type_name.lower()
+    if any(k in t for k in _TEXT_TYPES):
+        return True
+    if any(k in t for k in _SKIP_TYPES):
+        return False
+    if "decimal" in t or "numeric" in t:
+        return t.replace(" ", "").endswith(",0)") or "(" not in t
+    return any(k in t for k in _KEEP_TYPES)
+
+
+def column_types(engine: Engine, dataset: str) -> dict[str, str]:
+    """Column name → type name as the engine sees the dataset."""
+    from sqlglot import exp
+
+    from governance.lake.engines import DuckDBEngine, SparkEngine, SQLEngine
+
+    rel = engine.relation(dataset)
+    if isinstance(engine, DuckDBEngine):
+        _, rows = engine.execute("DESCRIBE " + exp.select("*").from_(rel).sql("duckdb"))
+        return {str(r[0]): str(r[1]) for r in rows}
+    if isinstance(engine, SparkEngine):
+        return dict(engine.spark.table(rel.sql("spark")).dtypes)
+    if isinstance(engine, SQLEngine):
+        import sqlalchemy as sa
+
+        try:
+            cols = sa.inspect(engine.engine).get_columns(rel.name, schema=rel.db or None)
+        except Exception as exc:
+            raise InfraError(
+                f"dataset {dataset}: cannot read the table's columns: {type(exc).__name__}"
+            ) from exc
+        return {str(c["name"]): str(c["type"]) for c in cols}
+    names, _ = engine.execute(exp.select("*").from_(rel).limit(0))
+    return dict.fromkeys(names, "text")
+
+
+# ------------------------------------------------------------------------------------------- sampling
+def _text_cast(column: str, dialect: str) -> exp.Expression:
+    from sqlglot import exp
+
+    return exp.cast(exp.column(column, quoted=True), "text", dialect=dialect)
+
+
+def _projection(columns: list[str], dialect: str) -> list[Any]:
+    from sqlglot import exp
+
+    return [exp.alias_(_text_cast(c, dialect), f"c{i}") for i, c in enumerate(columns)]
+
+
+def materialise_sample(engine: Engine, dataset: str, columns: list[str], size: int | None, seed: int) -> int:
+    """Create the sample table on the engine; returns its row count."""
+    from sqlglot import exp
+
+    from governance.lake.engines import SparkEngine
+
+    rel = engine.relation(dataset)
+    dialect = engine.dialect
+    target = exp.to_table(SAMPLE_TABLE)
+    if isinstance(engine, SparkEngine):
+        df = engine.spark.table(rel.sql("spark")).selectExpr(
+            *(p.sql("spark") for p in _projection(columns, "spark"))
+        )
+        if size:
+            total = df.count()
+            if total > size:
+                df = df.sample(withReplacement=False, fraction=min(1.0, 1.2 * size / total), seed=seed).limit(
+                    size
+                )
+        df = df.cache()
+        df.createOrReplaceTempView(SAMPLE_TABLE)
+        engine.queries += 1
+    else:
+        source: exp.Expression = rel.copy()
+        query = exp.select(*_projection(columns, dialect))
+        if size and dialect == "duckdb":  # USING SAMPLE reservoir(N ROWS) REPEATABLE (seed)
+            sample = exp.TableSample(
+                method=exp.var("RESERVOIR"),
+                size=exp.Literal.number(int(size)),
+                seed=exp.Literal.number(int(seed)),
+            )
+        elif size:
+            _, rows = engine.execute(exp.select(exp.func("count", exp.Star())).from_(rel.copy()))
+            total = int(rows[0][0] or 0)
+            if total > size:
+                percent = min(100.0, round(120.0 * size / total, 6))
+                source.set("sample", exp.TableSample(
+                    method=exp.var("BERNOULLI"), percent=exp.Literal.number(percent), seed=exp.Literal.number(int(seed))
+                ))  # fmt: skip
+                query = query.limit(size)
+        query = query.from_(source)
+        if size and dialect == "duckdb":
+            query.set("sample", sample)
+        drop_sample(engine)
+        create = exp.Create(
+            this=target,
+            kind="TABLE",
+            expression=query,
+            properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+        )
+        engine.execute(create)
+    _, rows = engine.execute(exp.select(exp.func("count", exp.Star())).from_(target))
+    return int(rows[0][0] or 0)
+
+
+def drop_sample(engine: Engine) -> None:
+    from governance.lake.engines import SparkEngine
+
+    if isinstance(engine, SparkEngine):
+        if engine.spark.catalog.tableExists(SAMPLE_TABLE):
+            engine.spark.catalog.uncacheTable(SAMPLE_TABLE)
+            engine.spark.catalog.dropTempView(SAMPLE_TABLE)
+        return
+    engine.execute(f"DROP TABLE IF EXISTS {SAMPLE_TABLE}")
+
+
+# ------------------------------------------------------------------------------------------- queries
+def regex_match(column: exp.Expression, pd: Pushdown, dialect: str) -> exp.Expression:
+    """`column` matches `pd` on the engine: regexp_matches / ~ (~*) / rlike, as sqlglot renders them."""
+    from sqlglot import exp
+
+    if dialect in SPARK_DIALECTS:
+        pattern = ("(?i)" if pd.case_insensitive else "") + pd.pattern
+        return exp.RegexpLike(this=column, expression=exp.Literal.string(pattern))
+    if pd.case_insensitive:
+        return exp.RegexpLike(
+            this=column, expression=exp.Literal.string(pd.pattern), flag=exp.Literal.string("i")
+        )
+    return exp.RegexpLike(this=column, expression=exp.Literal.string(pd.pattern))
+
+
+def _widened(pd: Pushdown) -> Pushdown:
+    """Whole-value pushdown that tolerates surrounding blanks (Python trims before matching)."""
+    inner = pd.pattern[1:-1] if pd.pattern.startswith("^") and pd.pattern.endswith("$") else pd.pattern
+    return Pushdown(f"^\\s*{inner}\\s*$", pd.case_insensitive, pd.exact)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One counted (column, rule, mode) combination; `mode` is "value" or "text"."""
+
+    index: int
+    column: int
+    rule: DetectionRule
+    mode: str
+
+    @property
+    def pushdown(self) -> Pushdown:
+        return _widened(self.rule.value_pushdown) if self.mode == "value" else self.rule.text_pushdown
+
+
+def probes_for(columns: list[str], rules: list[DetectionRule]) -> list[Probe]:
+    out: list[Probe] = []
+    for ci in range(len(columns)):
+        for rule in rules:
+            if rule.data_regex is None:
+                continue
+            out.append(Probe(len(out), ci, rule, "value"))
+            if rule.text_regex is not None:
+                out.append(Probe(len(out), ci, rule, "text"))
+    return out
+
+
+def count_query(columns: list[str], probes: list[Probe], dialect: str) -> exp.Select:
+    """The one aggregate query: non-null counts and, per probe, matching rows and distinct values.
+
+    Each regex runs once per row, in an inner projection of booleans that the outer query aggregates.
+    """
+    from sqlglot import exp
+
+    inner: list[Any] = [exp.column(f"c{i}") for i in range(len(columns))]
+    inner += [
+        exp.alias_(regex_match(exp.column(f"c{p.column}"), p.pushdown, dialect), f"b{p.index}")
+        for p in probes
+    ]
+    flags = exp.select(*inner).from_(exp.to_table(SAMPLE_TABLE)).subquery("flags")
+    select: list[Any] = [exp.alias_(exp.func("count", exp.Star()), "n")]
+    select += [exp.alias_(exp.func("count", exp.column(f"c{i}")), f"nn{i}") for i in range(len(columns))]
+    for p in probes:
+        hit = exp.column(f"b{p.index}")
+        ones = exp.Case(ifs=[exp.If(this=hit, true=exp.Literal.number(1))], default=exp.Literal.number(0))
+        distinct = exp.Case(ifs=[exp.If(this=hit.copy(), true=exp.column(f"c{p.column}"))])
+        select.append(exp.alias_(exp.func("sum", ones), f"m{p.index}"))
+        select.append(exp.alias_(exp.Count(this=exp.Distinct(expressions=[distinct])), f"d{p.index}"))
+    return exp.select(*select).from_(flags)
+
+
+def candidates_query(probes: list[Probe], dialect: str, cap: int) -> exp.Expression:
+    """Up to `cap` distinct matching values per probe with their row counts, chosen by md5 (reproducible)."""
+    from sqlglot import exp
+
+    parts: list[exp.Select] = []
+    for p in probes:
+        c = exp.column(f"c{p.column}")
+        inner = (
+            exp.select(exp.alias_(c.copy(), "v"), exp.alias_(exp.func("count", exp.Star()), "n"))
+            .from_(exp.to_table(SAMPLE_TABLE))
+            .where(regex_match(c.copy(), p.pushdown, dialect))
+            .group_by(c.copy())
+            .order_by(exp.MD5(this=c.copy()))
+            .limit(cap)
+        )
+        parts.append(
+            exp.select(exp.alias_(exp.Literal.number(p.index), "k"), "v", "n").from_(
+                inner.subquery(f"q{p.index}")
+            )
+        )
+    query: exp.Expression = parts[0]
+    for part in parts[1:]:
+        query = exp.union(query, part, distinct=False)
+    return query
+
+
+# ------------------------------------------------------------------------------------------- confirm
+def _confirm(probe: Probe, values: Iterable[tuple[Any, Any]]) -> tuple[int, int, int, int, bool]:
+    """(confirmed rows, confirmed distinct, fetched rows, fetched distinct, column evidence) for a probe."""
+    rule = probe.rule
+    rows = distinct = fetched_rows = fetched_distinct = 0
+    confirmed: list[str] = []
+    for raw, n in values:
+        text = str(raw)
+        fetched_rows += int(n)
+        fetched_distinct += 1
+        ok = (
+            rule.value_match(text)
+            if probe.mode == "value"
+            else (rule.text_match(text) and not rule.value_match(text))
+        )
+        if ok:
+            rows += int(n)
+            distinct += 1
+            if probe.mode == "value":
+                confirmed.append(text.strip())
+    evidence = True
+    if probe.mode == "value" and rule.validator and rule.validator.column_evidence and confirmed:
+        evidence = rule.validator.column_evidence(confirmed)
+    confirmed.clear()
+    return rows, distinct, fetched_rows, fetched_distinct, evidence
+
+
+def scan_dataset(
+    engine: Engine,
+    dataset: str,
+    layer: str,
+    rules: list[DetectionRule],
+    sample: int | None,
+    seed: int,
+    cap: int,
+) -> DatasetScan:
+    result = DatasetScan(dataset, layer, engine.kind)
+    started = time.perf_counter()
+    queries_before = engine.queries
+    try:
+        types = column_types(engine, dataset)
+        columns = [c for c, t in types.items() if scannable(t)]
+        result.columns = {c: types[c] for c in columns}
+        result.skipped_columns = [c for c in types if c not in result.columns]
+        if not columns:
+            return result
+        result.sample_size = materialise_sample(engine, dataset, columns, sample, seed)
+        probes = probes_for(columns, rules)
+        names, rows = engine.execute(count_query(columns, probes, engine.dialect))
+        counts = dict(zip(names, rows[0], strict=True))
+        non_null = [int(counts[f"nn{i}"] or 0) for i in range(len(columns))]
+        matched = {
+            p.index: (int(counts[f"m{p.index}"] or 0), int(counts[f"d{p.index}"] or 0)) for p in probes
+        }
+        confirm = [p for p in probes if p.rule.needs_candidates and matched[p.index][0] > 0]
+        fetched: dict[int, list[tuple[Any, Any]]] = {}
+        if confirm:
+            _, cand_rows = engine.execute(candidates_query(confirm, engine.dialect, cap))
+            for k, v, n in cand_rows:
+                fetched.setdefault(int(k), []).append((v, n))
+            del cand_rows
+        by_key: dict[tuple[int, str], Evidence] = {}
+        for p in probes:
+            ev = by_key.get((p.column, p.rule.name))
+            if ev is None:
+                ev = Evidence(columns[p.column], p.rule, non_null[p.column])
+                by_key[(p.column, p.rule.name)] = ev
+                result.evidence.append(ev)
+            m_rows, m_distinct = matched[p.index]
+            if p.index in fetched:
+                rows_ok, distinct_ok, f_rows, f_distinct, col_ok = _confirm(p, fetched.pop(p.index))
+                ev.candidates_checked += f_distinct
+                if f_rows < m_rows and f_rows:  # capped: extrapolate the confirmed share
+                    ev.estimated = True
+                    rows_ok = round(m_rows * rows_ok / f_rows)
+                    distinct_ok = round(m_distinct * distinct_ok / max(f_distinct, 1))
+                if p.mode == "value":
+                    ev.column_evidence = col_ok
+            elif p.rule.needs_candidates:
+                rows_ok = distinct_ok = 0
+            elif p.mode == "text":  # exact on the engine: text hits include the whole-value ones
+                rows_ok, distinct_ok = max(0, m_rows - ev.value_rows), max(0, m_distinct - ev.value_distinct)
+            else:
+                rows_ok, distinct_ok = m_rows, m_distinct
+            if p.mode == "value":
+                ev.value_rows, ev.value_distinct = rows_ok, distinct_ok
+            else:
+                ev.text_rows, ev.text_distinct = rows_ok, distinct_ok
+        fetched.clear()
+    except InfraError as exc:
+        result.error = str(exc)
+    except Exception as exc:  # an engine's own error types (Spark analysis errors, driver errors)
+        result.error = f"{engine.kind} engine failed: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+    finally:
+        try:
+            drop_sample(engine)
+        except Exception as exc:  # the engine may already be gone; the temp table dies with it
+            log.debug("could not drop the sample table: %s", type(exc).__name__)
+        result.queries = engine.queries - queries_before
+        result.seconds = time.perf_counter() - started
+    return result

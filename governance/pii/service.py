@@ -1,0 +1,193 @@
+"""`pii scan` as a service: scan datasets, compare with what is declared, record, suggest.
+
+Each dataset is scanned on the engine where it lives (delta/parquet → DuckDB, sql → its SQLAlchemy
+connection, spark → Spark) unless `engine` names another one that can reach it. A dataset whose engine
+fails is reported with its error and the scan goes on (exit 3 at the end). Undeclared PII in silver or
+gold exits 1; bronze findings are reported and do not fail the run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from governance import metrics
+from governance.errors import ExitCode, InfraError, InputError
+from governance.pii import findings as fnd
+from governance.pii.rules import DetectionRule, compile_rules
+from governance.pii.scan import DatasetScan, scan_dataset
+from governance.project import Project
+from governance.results import StepResult, worst
+
+log = logging.getLogger("governance.pii")
+
+DEFAULT_SAMPLE = 10_000
+DEFAULT_SEED = 42
+MAX_CANDIDATES = 2_000  # distinct values per column and rule that may be confirmed in Python
+ENGINES = ("duckdb", "sql", "spark")
+_REACH = {"duckdb": ("delta", "parquet"), "sql": ("sql",), "spark": ("delta", "parquet", "spark")}
+_DEFAULT_ENGINE = {"delta": "duckdb", "parquet": "duckdb", "sql": "sql", "spark": "spark"}
+
+
+def engine_for(project: Project, dataset: str, requested: str | None) -> str:
+    fmt = project.dataset(dataset).format
+    if requested and fmt in _REACH[requested]:
+        return requested
+    return _DEFAULT_ENGINE[fmt]
+
+
+def declared_labels(project: Project, dataset: str, columns: list[str]) -> dict[str, set[str]]:
+    """column → labels assigned to it, its table's labels included."""
+    mine = [a for a in project.assignments if a.dataset == dataset]
+    table = {lb for a in mine for lb in a.table}
+    out: dict[str, set[str]] = {c: set(table) for c in columns}
+    for a in mine:
+        for column, labels in a.columns.items():
+            out.setdefault(column, set(table)).update(labels)
+    return out
+
+
+def _scan_one(
+    project: Project, dataset: str, kind: str, rules: list[DetectionRule], sample: int | None, seed: int
+) -> DatasetScan:
+    from governance.lake.engines import open_engine
+
+    layer = project.dataset(dataset).layer
+    applicable = [r for r in rules if r.applies_to(layer)]
+    started = time.perf_counter()
+    try:
+        engine = open_engine(project, kind, [dataset])
+    except InfraError as exc:
+        return DatasetScan(dataset, layer, kind, error=str(exc), seconds=time.perf_counter() - started)
+    try:
+        return scan_dataset(engine, dataset, layer, applicable, sample, seed, MAX_CANDIDATES)
+    finally:
+        engine.close()
+
+
+def scan(
+    project: Project,
+    datasets: list[str] | None = None,
+    sample: int | None = None,
+    suggest: str | Path | None = None,
+    engine: str | None = None,
+    seed: int = DEFAULT_SEED,
+) -> StepResult:
+    """Scan `datasets` (default: every declared one) and report findings; see the module docstring."""
+    if engine is not None and engine not in ENGINES:
+        raise InputError(f"unknown engine '{engine}' (duckdb, sql, spark)")
+    names = list(datasets) if datasets else sorted(project.config.datasets)
+    for name in names:
+        project.dataset(name)  # unknown names are a bad input before anything runs
+    size = DEFAULT_SAMPLE if sample is None else sample
+    if size < 0:
+        raise InputError("--sample must be 0 (every row) or a positive number of rows")
+    rules = compile_rules(project.rules)
+    run_id = uuid.uuid4().hex
+    started_at = datetime.now(UTC)
+
+    scans: list[DatasetScan] = []
+    findings: list[fnd.Finding] = []
+    for name in names:
+        kind = engine_for(project, name, engine)
+        log.info("pii scan %s on %s (sample %s rows)", name, kind, size or "all")
+        result = _scan_one(project, name, kind, rules, size or None, seed)
+        scans.append(result)
+        if result.error:
+            log.warning("pii scan %s failed: %s", name, result.error)
+            continue
+        layer_rules = [r for r in rules if r.applies_to(result.layer)]
+        all_columns = list(result.columns) + result.skipped_columns
+        findings += fnd.dataset_findings(
+            result, layer_rules, declared_labels(project, name, all_columns), all_columns
+        )
+
+    summary = {
+        s: sum(1 for f in findings if f.status == s) for s in ("undeclared", "confirmed", "not_detected")
+    }
+    blocking = [f for f in findings if f.blocking]
+    summary["blocking"] = len(blocking)
+    summary["datasets"] = len(scans)
+    summary["failed_datasets"] = sum(1 for s in scans if s.error)
+    payload: dict[str, Any] = {
+        "run_id": run_id,
+        "started_at": started_at.isoformat().replace("+00:00", "Z"),
+        "engine": engine or "auto",
+        "sample": size,
+        "seed": seed,
+        "rules": [r.name for r in rules],
+        "findings": [f.as_dict() for f in findings],
+        "datasets": [s.summary() for s in scans],
+        "summary": summary,
+    }
+    if suggest is not None:
+        from governance.pii import suggest as sug
+
+        path = Path(suggest)
+        payload["suggest"] = {"path": str(path), "assignments": sug.write(path, findings)}
+
+    _record(project, scans, findings, run_id)
+    _save(project, payload)
+    code = worst(
+        ExitCode.CHECK_FAILED if blocking else ExitCode.OK,
+        ExitCode.INFRA if summary["failed_datasets"] else ExitCode.OK,
+    )
+    return StepResult(payload, code, render_text(payload), {"findings": findings, "scans": scans})
+
+
+def _record(project: Project, scans: list[DatasetScan], findings: list[fnd.Finding], run_id: str) -> None:
+    rows = []
+    for s in scans:
+        if s.error:
+            continue
+        undeclared = {f.column for f in findings if f.dataset == s.dataset and f.status == "undeclared"}
+        rows.append(
+            metrics.Metric(
+                "pii_undeclared_columns",
+                len(undeclared),
+                {"dataset": s.dataset, "layer": s.layer},
+                run_id=run_id,
+            )
+        )
+    metrics.record(project.state_dir, rows)
+
+
+def _save(project: Project, payload: dict[str, Any]) -> None:
+    """The last scan's result (counts and names only) for reports and nightly."""
+    folder = project.state_dir / "pii"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "last_scan.json").write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+
+
+def render_text(payload: dict[str, Any]) -> str:
+    lines: list[str] = []
+    for f in payload["findings"]:
+        pct = f"{f['match_percent']:g}%" if f["match_percent"] is not None else "-"
+        where = " in text" if f["in_text"] else ""
+        flag = (
+            " (blocks: silver/gold)"
+            if f["status"] == "undeclared" and f["layer"] in fnd.BLOCKING_LAYERS
+            else ""
+        )
+        lines.append(
+            f"{f['status']:<12} {f['dataset']}.{f['column']}: {f['label']} by {f['rule'] or '-'} "
+            f"{pct}{where} of {f['sample_size']} rows{flag}"
+        )
+    for d in payload["datasets"]:
+        if d["error"]:
+            lines.append(f"error        {d['dataset']}: {d['error']}")
+    s = payload["summary"]
+    lines.append(
+        f"pii scan: {s['datasets']} datasets, {s['undeclared']} undeclared ({s['blocking']} in silver/gold), "
+        f"{s['confirmed']} confirmed, {s['not_detected']} not detected, {s['failed_datasets']} failed"
+    )
+    if "suggest" in payload:
+        lines.append(
+            f"suggestions: {payload['suggest']['assignments']} column(s) written to {payload['suggest']['path']}"
+        )
+    return "\n".join(lines)
