@@ -62,10 +62,14 @@ class Engine(ABC):
     @abstractmethod
     def _run(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]: ...
 
-    def sql(self, expr: exp.Expression | str) -> str:
+    @abstractmethod
+    def columns(self, dataset: str) -> dict[str, str]:
+        """Column name → engine type name (lower case), from metadata (no data scan, not counted)."""
+
+    def sql(self, expr: exp.Expr | str) -> str:
         return expr if isinstance(expr, str) else expr.sql(dialect=self.dialect)
 
-    def execute(self, expr: exp.Expression | str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    def execute(self, expr: exp.Expr | str) -> tuple[list[str], list[tuple[Any, ...]]]:
         text = self.sql(expr)
         self.queries += 1
         self.log.append(text)
@@ -103,7 +107,9 @@ class DuckDBEngine(Engine):
     kind = "duckdb"
     dialect = "duckdb"
 
-    def __init__(self, project: Project, datasets: list[str], threads: int | None = None) -> None:
+    def __init__(
+        self, project: Project | None = None, datasets: list[str] | None = None, threads: int | None = None
+    ) -> None:
         import duckdb
 
         super().__init__()
@@ -111,7 +117,8 @@ class DuckDBEngine(Engine):
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         self._views: dict[str, str] = {}
-        for name in datasets:
+        for name in datasets or []:
+            assert project is not None
             self.register(project, name)
 
     def register(self, project: Project, dataset: str) -> None:
@@ -131,10 +138,19 @@ class DuckDBEngine(Engine):
         self.con.register(name, data)
         self._views[dataset] = name
 
+    def register_table(self, dataset: str, table: str) -> None:
+        """Map a dataset name onto a table or view already in this connection."""
+        self._views[dataset] = table
+
     def relation(self, dataset: str) -> exp.Table:
         if dataset not in self._views:
             raise InfraError(f"dataset {dataset} is not registered in the duckdb engine")
         return _table(self._views[dataset])
+
+    def columns(self, dataset: str) -> dict[str, str]:
+        rel = self.relation(dataset).sql(dialect="duckdb")
+        rows = self.con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()
+        return {r[0]: str(r[1]).lower() for r in rows}
 
     def _run(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         cur = self.con.execute(sql)
@@ -176,6 +192,22 @@ class SQLEngine(Engine):
             raise InfraError(f"dataset {dataset} is not reachable from this sql engine")
         return _table(self.tables[dataset])
 
+    def columns(self, dataset: str) -> dict[str, str]:
+        import sqlalchemy as sa
+
+        parts = self.tables[dataset].split(".") if dataset in self.tables else []
+        if not parts:
+            raise InfraError(f"dataset {dataset} is not reachable from this sql engine")
+        try:
+            cols = sa.inspect(self.connection).get_columns(
+                parts[-1], schema=parts[-2] if len(parts) > 1 else None
+            )
+        except Exception as exc:
+            raise InfraError(f"cannot read the columns of {dataset}: {type(exc).__name__}: {exc}") from exc
+        if not cols:
+            raise InfraError(f"dataset {dataset}: table {self.tables[dataset]} not found")
+        return {c["name"]: str(c["type"]).lower() for c in cols}
+
     @property
     def connection(self) -> Any:
         if self._conn is None:
@@ -187,6 +219,8 @@ class SQLEngine(Engine):
 
     def _run(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         conn = self.connection
+        if self.engine.dialect.paramstyle in ("format", "pyformat"):
+            sql = sql.replace("%", "%%")  # no parameters: a literal % must not read as a placeholder
         try:
             res = conn.exec_driver_sql(sql)
             cols = list(res.keys())
@@ -239,6 +273,10 @@ class SparkEngine(Engine):
         if dataset not in self._views:
             raise InfraError(f"dataset {dataset} is not registered in the spark engine")
         return _table(self._views[dataset])
+
+    def columns(self, dataset: str) -> dict[str, str]:
+        view = self.relation(dataset).name
+        return {name: str(t).lower() for name, t in self.spark.table(view).dtypes}
 
     def _run(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         df = self.spark.sql(sql)

@@ -1,0 +1,242 @@
+"""Validate one dataset's expectations on one engine: compile, run the scan (+ extra, + samples), evaluate.
+
+A query that fails as a whole (e.g. a regex on a numeric column) is retried per expectation, so only the
+expectation at fault reports an exception (GX's `catch_exceptions`), never the whole suite.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from governance.errors import InfraError, InputError
+from governance.lake.engines import Engine
+from governance.masking import mask
+from governance.quality.compiler import Compiled, compile_metrics, flag_name, samples_query
+from governance.quality.expectations import implementation
+from governance.quality.expectations.base import ColumnMissing, Ctx, Expectation, Unsupported, to_py
+from governance.quality.expectations.column_map import MapExpectation
+
+log = logging.getLogger("governance.quality")
+
+
+@dataclass
+class Spec:
+    """An expectation as configured (type, kwargs, severity); the unit of a result."""
+
+    type: str
+    kwargs: dict[str, Any]
+    severity: str = "error"
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    spec: Spec
+    success: bool
+    result: dict[str, Any]
+    error: str | None = None
+    unsupported: bool = False
+    impl: Expectation | None = None
+
+    def as_gx(self) -> dict[str, Any]:
+        return {
+            "expectation_config": {
+                "type": self.spec.type,
+                "kwargs": self.spec.kwargs,
+                "severity": self.spec.severity,
+                **({"meta": self.spec.meta} if self.spec.meta else {}),
+            },
+            "success": self.success,
+            "result": self.result,
+            "exception_info": {"raised_exception": self.error is not None, "exception_message": self.error},
+        }
+
+
+@dataclass
+class DatasetRun:
+    outcomes: list[Outcome]
+    queries: int
+    sql: list[str]
+    rows: int | None
+    failing: dict[int, Expectation] = field(default_factory=dict)  # row-wise failures (quarantine)
+
+
+def _error(spec: Spec, exc: BaseException, unsupported: bool = False) -> Outcome:
+    msg = f"{type(exc).__name__}: {exc}"
+    return Outcome(spec, False, {}, error=msg, unsupported=unsupported)
+
+
+def build(ctx: Ctx, specs: list[Spec]) -> tuple[list[Expectation | None], dict[int, Outcome]]:
+    impls: list[Expectation | None] = []
+    early: dict[int, Outcome] = {}
+    for i, spec in enumerate(specs):
+        klass = implementation(spec.type)
+        try:
+            if klass is None:
+                raise Unsupported(f"expectation type {spec.type} is not implemented")
+            impl = klass(spec.type, dict(spec.kwargs), ctx)
+            # build the SQL now: bad kwargs surface before any query runs
+            impl.aggregates()
+            impl.extras()
+            impls.append(impl)
+        except (Unsupported, NotImplementedError) as exc:
+            early[i] = _error(spec, exc, unsupported=True)
+            impls.append(None)
+        except (InputError, ColumnMissing, KeyError, TypeError, ValueError) as exc:
+            early[i] = _error(spec, exc)
+            impls.append(None)
+    return impls, early
+
+
+def _row_values(cols: list[str], rows: list[tuple[Any, ...]]) -> dict[str, Any]:
+    return dict(zip(cols, rows[0], strict=True)) if rows else dict.fromkeys(cols)
+
+
+def _fetch(
+    engine: Engine, ctx: Ctx, impls: list[Expectation | None], early: dict[int, Outcome], specs: list[Spec]
+) -> tuple[list[dict[str, Any]], Compiled]:
+    """Run the fused scan and extra query; isolate a failing expectation by retrying one at a time."""
+    compiled = compile_metrics(ctx, impls)
+    values: dict[str, Any] = {}
+    for query in (compiled.scan, compiled.extra):
+        if query is None:
+            continue
+        try:
+            cols, rows = engine.execute(query)
+            values.update(_row_values(cols, rows))
+        except InfraError as exc:
+            log.info("fused query failed (%s); isolating the expectation at fault", exc)
+            values.update(_isolate(engine, ctx, impls, early, specs, query is compiled.scan))
+    per_item: list[dict[str, Any]] = []
+    for slot in compiled.slots:
+        per_item.append(
+            {local: values.get(alias) for local, alias in {**slot.metrics, **slot.extras}.items()}
+        )
+    return per_item, compiled
+
+
+def _isolate(
+    engine: Engine,
+    ctx: Ctx,
+    impls: list[Expectation | None],
+    early: dict[int, Outcome],
+    specs: list[Spec],
+    scan: bool,
+) -> dict[str, Any]:
+    """Re-run the metrics of each expectation alone; the ones that still fail get an exception result."""
+    full = compile_metrics(ctx, impls)
+    values: dict[str, Any] = {}
+    for i, impl in enumerate(impls):
+        if impl is None:
+            continue
+        alone = compile_metrics(ctx, [impl])
+        query = alone.scan if scan else alone.extra
+        if query is None:
+            continue
+        slot, full_slot = alone.slots[0], full.slots[i]
+        names = slot.metrics if scan else slot.extras
+        full_names = full_slot.metrics if scan else full_slot.extras
+        try:
+            cols, rows = engine.execute(query)
+        except InfraError as exc:
+            early[i] = _error(specs[i], exc)
+            impls[i] = None
+            continue
+        got = _row_values(cols, rows)
+        for local, alias in names.items():
+            values[full_names[local]] = got.get(alias)
+    return values
+
+
+def validate(
+    engine: Engine,
+    ctx: Ctx,
+    specs: list[Spec],
+    sample_size: int | None = 20,
+    pii: set[str] | None = None,
+    complete: bool = False,
+    merged: Callable[[Compiled, list[Expectation | None]], list[dict[str, Any]]] | None = None,
+) -> DatasetRun:
+    """Evaluate `specs` on `ctx.relation`. `merged` (incremental runs) supplies metric values instead of
+    the scan; `complete` also fills GX's full `unexpected_list` / `unexpected_index_list`."""
+    start = engine.queries
+    start_log = len(engine.log)
+    impls, early = build(ctx, specs)
+    if merged is not None:
+        compiled = compile_metrics(ctx, impls)
+        per_item = merged(compiled, impls)
+    else:
+        per_item, compiled = _fetch(engine, ctx, impls, early, specs)
+    outcomes: list[Outcome | None] = [None] * len(specs)
+    failing: dict[int, Expectation] = {}
+    for i, impl in enumerate(impls):
+        if i in early or impl is None:
+            outcomes[i] = early.get(i) or _error(specs[i], RuntimeError("not evaluated"))
+            continue
+        try:
+            ok, result = impl.evaluate(per_item[i])
+        except (InputError, TypeError, ValueError, ZeroDivisionError) as exc:
+            outcomes[i] = _error(specs[i], exc)
+            continue
+        outcomes[i] = Outcome(specs[i], bool(ok), result, impl=impl)
+        if isinstance(impl, MapExpectation) and result.get("unexpected_count"):
+            failing[i] = impl
+    if failing and (sample_size is None or sample_size > 0):
+        _attach_samples(engine, ctx, failing, outcomes, sample_size, pii or set(), complete)
+    done = [o for o in outcomes if o is not None]
+    rows = next((int(v["element_count"]) for v in per_item if v.get("element_count") is not None), None)
+    return DatasetRun(done, engine.queries - start, engine.log[start_log:], rows, failing)
+
+
+def _attach_samples(
+    engine: Engine,
+    ctx: Ctx,
+    failing: dict[int, Expectation],
+    outcomes: list[Outcome | None],
+    limit: int | None,
+    pii: set[str],
+    complete: bool,
+) -> None:
+    query, cols = samples_query(ctx, failing, limit)
+    try:
+        names, rows = engine.execute(query)
+    except InfraError as exc:
+        log.warning("unexpected samples of %s not fetched: %s", ctx.dataset, exc)
+        return
+    keyset = list(ctx.order)
+    for i, impl in failing.items():
+        pos = names.index(flag_name(i))
+        wanted = impl.sample_columns()
+        samples = []
+        for row in rows:
+            if row[pos] != 1:
+                continue
+            rec = dict(zip(cols, row[: len(cols)], strict=True))
+            shown = {c: (mask(v) if c in pii else to_py(v)) for c, v in rec.items()}
+            samples.append({"key": {k: shown[k] for k in keyset}, "values": [shown[c] for c in wanted]})
+        outcome = outcomes[i]
+        assert outcome is not None
+        _, result = impl.evaluate({**_metric_view(outcome), "__samples": samples})
+        outcome.result["partial_unexpected_list"] = result["partial_unexpected_list"][:20]
+        outcome.result["partial_unexpected_index_list"] = result["partial_unexpected_index_list"][:20]
+        if complete:
+            outcome.result["unexpected_list"] = result["partial_unexpected_list"]
+            outcome.result["unexpected_index_list"] = result["partial_unexpected_index_list"]
+
+
+def _metric_view(outcome: Outcome) -> dict[str, Any]:
+    r = outcome.result
+    missing = r.get("missing_count", 0) or 0
+    return {
+        "element_count": r.get("element_count", 0),
+        "considered": (r.get("element_count", 0) or 0) - missing,
+        "unexpected": r.get("unexpected_count", 0),
+    }
+
+
+def format_exc(exc: BaseException) -> str:
+    return "".join(traceback.format_exception_only(type(exc), exc)).strip()
