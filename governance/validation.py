@@ -1,19 +1,29 @@
-"""`smartflow-gov validate`: cross-file checks on a loaded project. No network, no data writes.
+"""`smartflow-gov validate`: every problem of every declarative file, one `FILE:LINE: message` each.
 
-Schema-level problems (syntax, unknown keys, wrong types, bad regexes and durations) are found while
-loading (`load_project`); this module adds the references between files: datasets, columns, labels,
-terms, action groups, expectation types and kwargs, duplicate names and hierarchy cycles.
+Two layers. Loading (`load_lenient`) finds schema problems — YAML syntax, unknown keys, wrong types,
+bad regexes and durations — and, unlike `load_project`, keeps every item that is valid on its own, so
+one broken term does not hide the rest of its file. The cross-file checks (`validate_project`) then
+follow the references between files: datasets, columns (the lake's real schema when the lake is on
+this machine, else the declared columns), labels, terms, action groups, connections, expectation
+types and kwargs, duplicate names and hierarchy cycles. A reference to something that is declared but
+broken (or in a file that could not be read) is not reported again: one mistake, one line.
+No network, no data written.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
+from governance.config import Config
+from governance.durations import parse_duration
 from governance.errors import Location, Problem
-from governance.lake.resolve import known_columns
-from governance.project import Project
-from governance.specs.expectation_types import EXPECTATION_TYPES
+from governance.project import FOLDERS, Project, find_config
+from governance.specs.expectation_types import EXPECTATION_TYPES, RANGE, ExpectationType
+from governance.specs.yamlio import load_yaml, validate_lenient
 
 METRICS = frozenset(
     {
@@ -34,46 +44,211 @@ METRICS = frozenset(
         "row_count",
     }
 )
+DIMENSIONS = frozenset({"dataset", "layer", "suite", "expectation"})
+LAYERS = ("bronze", "silver", "gold")
+# the named validators the PII scan implements (classifications/*.yaml `validator:`)
+VALIDATORS = frozenset(
+    {"email", "luhn", "iban_mod97", "phone", "ip_address", "person_name", "date_of_birth", "national_id"}
+)
+IGNORE_ROW_IF = frozenset(
+    {
+        "both_values_are_missing",
+        "either_value_is_missing",
+        "neither",
+        "all_values_are_missing",
+        "any_value_is_missing",
+        "never",
+    }
+)
+
+# what a name in one file may refer to, and the file kind that declares it
+_KIND_OF_FOLDER = {"glossary": "terms", "classifications": "labels", "alerts": "action_groups"}
+
+
+@dataclass
+class Loaded:
+    """A project loaded leniently: what is valid, every schema problem, and what is known but broken."""
+
+    project: Project
+    problems: list[Problem] = field(default_factory=list)
+    known: dict[str, set[str]] = field(default_factory=dict)  # names declared by items that failed
+    unreadable: set[str] = field(default_factory=set)  # kinds with a file that could not be read at all
+
+
+def check(config: str | Path | None, check_data: bool = True) -> tuple[Project, list[Problem]]:
+    """Every problem of the project at `config` (schema and cross-file, sorted by file and line), and the
+    project as far as it could be loaded."""
+    loaded = load_lenient(config)
+    v = _Validator(loaded.project, check_data, loaded.known, loaded.unreadable)
+    return loaded.project, sorted(set(loaded.problems + v.run()))
 
 
 def validate_project(project: Project, check_data: bool = True) -> list[Problem]:
-    """Every cross-reference problem of the project, sorted by file and line."""
-    v = _Validator(project, check_data)
-    for check in (v.datasets, v.glossary, v.classifications, v.suites, v.manifests, v.alerts, v.policies):
-        check()
-    return sorted(set(v.problems))
+    """Every cross-reference problem of a project loaded by `load_project`, sorted by file and line."""
+    return sorted(set(_Validator(project, check_data).run()))
+
+
+def iter_files(root: Path, folder: str) -> Iterator[Path]:
+    """Every *.yaml/*.yml under `folder` — including a directory so named, which is then reported."""
+    base = root / folder
+    if not base.is_dir():
+        return
+    try:
+        found = sorted(p for p in base.rglob("*") if p.suffix in (".yaml", ".yml"))
+    except OSError:
+        return
+    yield from found
+
+
+def load_lenient(config: str | Path | None) -> Loaded:
+    config_path = find_config(config)
+    root = config_path.parent
+    loaded = Loaded(Project(root=root, config_path=config_path, config=Config()))
+    project = loaded.project
+
+    doc, errs = load_yaml(config_path, root)
+    loaded.problems += errs
+    if doc is None or not isinstance(doc.data, dict):
+        if doc is not None:
+            loaded.problems.append(
+                Problem(doc.at(), "expected a mapping (key: value) at the top of smartflow.yaml")
+            )
+        loaded.unreadable.update({"datasets", "connections"})
+    else:
+        project.docs[doc.file] = doc
+        cfg, errs, dropped = validate_lenient(Config, doc)
+        loaded.problems += errs
+        if cfg is None:
+            loaded.unreadable.update({"datasets", "connections"})
+        else:
+            project.config = cfg
+        for key in ("datasets", "connections"):
+            loaded.known.setdefault(key, set()).update(_names(dropped.get(key, [])))
+            if key in doc.data and not isinstance(doc.data[key], dict):
+                loaded.unreadable.add(key)
+
+    targets: dict[str, list[Any]] = {
+        "glossary": project.glossaries,
+        "classifications": project.classification_files,
+        "expectations": project.suites,
+        "manifests": project.manifests,
+        "alerts": project.alert_files,
+        "policies": project.policy_files,
+    }
+    for folder, model in FOLDERS.items():
+        kind = _KIND_OF_FOLDER.get(folder)
+        for path in iter_files(root, folder):
+            fdoc, errs = load_yaml(path, root)
+            loaded.problems += errs
+            if fdoc is None:
+                if kind:
+                    loaded.unreadable.add(kind)
+                continue
+            project.docs[fdoc.file] = fdoc
+            if not isinstance(fdoc.data, dict):
+                got = "a list" if isinstance(fdoc.data, list) else "a single value"
+                loaded.problems.append(
+                    Problem(
+                        fdoc.at(), f"expected a mapping (key: value) at the top of a {folder} file, got {got}"
+                    )
+                )
+                if kind:
+                    loaded.unreadable.add(kind)
+                continue
+            obj, errs, dropped = validate_lenient(model, fdoc)
+            loaded.problems += errs
+            if obj is None:
+                if kind:
+                    loaded.unreadable.add(kind)
+                continue
+            targets[folder].append(obj)
+            for key, items in dropped.items():
+                ref_kind = {"terms": "terms", "labels": "labels", "action_groups": "action_groups"}.get(key)
+                if ref_kind:
+                    loaded.known.setdefault(ref_kind, set()).update(_names(items))
+            if kind and kind in fdoc.data and not isinstance(fdoc.data.get(kind), list):
+                loaded.unreadable.add(kind)
+    return loaded
+
+
+def _names(items: Iterable[Any]) -> set[str]:
+    return {str(item["name"]) for item in items if isinstance(item, dict) and "name" in item}
 
 
 class _Validator:
-    def __init__(self, project: Project, check_data: bool) -> None:
+    def __init__(
+        self,
+        project: Project,
+        check_data: bool,
+        known: dict[str, set[str]] | None = None,
+        unreadable: set[str] | None = None,
+    ) -> None:
         self.p = project
         self.check_data = check_data
+        self.known = known or {}
+        self.unreadable = unreadable or set()
         self.problems: list[Problem] = []
         self._columns: dict[str, list[str] | None] = {}
 
+    def run(self) -> list[Problem]:
+        for step in (
+            self.datasets,
+            self.glossary,
+            self.classifications,
+            self.suites,
+            self.manifests,
+            self.alerts,
+            self.policies,
+        ):
+            step()
+        return self.problems
+
     # --- helpers -------------------------------------------------------------------------------
     def add(self, where: Location, message: str) -> None:
-        self.problems.append(Problem(where, message))
+        self.problems.append(Problem(where if where.line else Location(where.file, 1), message))
 
     def at(self, obj: object, *path: str | int) -> Location:
         return self.p.locate(obj, *path)
 
+    def excused(self, kind: str, name: str) -> bool:
+        """A name declared by a broken item, or of a kind whose file could not be read: not reported."""
+        return kind in self.unreadable or name in self.known.get(kind, set())
+
     def columns(self, dataset: str) -> list[str] | None:
         if dataset not in self._columns:
-            if not self.check_data:
-                declared = self.p.config.datasets[dataset].columns
-                self._columns[dataset] = list(declared) or None
-            else:
-                self._columns[dataset] = known_columns(self.p, dataset)
+            spec = self.p.config.datasets.get(dataset)
+            declared = list(spec.columns) if spec and spec.columns else None
+            self._columns[dataset] = self._lake_columns(dataset) if spec else None
+            if self._columns[dataset] is None:
+                self._columns[dataset] = declared
         return self._columns[dataset]
 
-    def dataset_ref(self, name: str, where: Location, what: str = "dataset") -> bool:
+    def _lake_columns(self, dataset: str) -> list[str] | None:
+        """The real schema of a dataset in a lake on this machine (never over the network)."""
+        if not self.check_data or "://" in self.p.lake_root:
+            return None
+        try:
+            from governance.lake.resolve import arrow_schema
+
+            schema = arrow_schema(self.p, dataset)
+        except Exception:  # an unreadable table is the quality run's finding, not validate's
+            return None
+        return list(schema.names) if schema is not None else None
+
+    def dataset_ref(self, name: object, where: Location, what: str = "dataset") -> bool:
+        if not isinstance(name, str):
+            self.add(where, f"expected a {what} name, got {_type(name)}")
+            return False
         if name in self.p.config.datasets:
             return True
-        self.add(where, f"unknown {what} '{name}'{_suggest(name, self.p.config.datasets)}")
+        if not self.excused("datasets", name):
+            self.add(where, f"unknown {what} '{name}'{_suggest(name, self.p.config.datasets)}")
         return False
 
-    def column_ref(self, dataset: str, column: str, where: Location) -> None:
+    def column_ref(self, dataset: str, column: object, where: Location) -> None:
+        if not isinstance(column, str):
+            self.add(where, f"expected a column name, got {_type(column)}")
+            return
         cols = self.columns(dataset)
         if cols is not None and column not in cols:
             self.add(where, f"dataset {dataset} has no column '{column}'{_suggest(column, cols)}")
@@ -85,10 +260,10 @@ class _Validator:
         ds, _, col = target.rpartition(".")
         if ds in self.p.config.datasets:
             self.column_ref(ds, col, where)
-        else:
+        elif not (self.excused("datasets", ds) or self.excused("datasets", target)):
             self.add(where, f"unknown dataset or column '{target}'{_suggest(target, self.p.config.datasets)}")
 
-    def duplicates(self, items: Iterable[object], key: Callable[[object], str], what: str) -> None:
+    def duplicates(self, items: Iterable[Any], key: Callable[[Any], str], what: str) -> None:
         seen: dict[str, Location] = {}
         for item in items:
             name = key(item)
@@ -98,35 +273,69 @@ class _Validator:
             else:
                 seen[name] = where
 
-    # --- checks ---------------------------------------------------------------------------------
+    def regex(self, pattern: object, where: Location, what: str = "regex") -> None:
+        if not isinstance(pattern, str):
+            self.add(where, f"{what}: expected a regular expression (a string), got {_type(pattern)}")
+            return
+        try:
+            re.compile(pattern)
+        except (re.error, RecursionError, OverflowError) as exc:
+            self.add(where, f"invalid regular expression {pattern!r}: {exc}")
+
+    def duration(self, value: object, where: Location, what: str) -> None:
+        try:
+            parse_duration(value)  # type: ignore[arg-type]
+        except (ValueError, OverflowError) as exc:
+            self.add(where, f"{what}: {exc}")
+
+    # --- smartflow.yaml -----------------------------------------------------------------------
     def datasets(self) -> None:
         for name, ds in self.p.config.datasets.items():
-            if ds.connection and ds.connection not in self.p.config.connections:
-                self.add(self.at(ds, "connection"), f"dataset {name}: unknown connection '{ds.connection}'")
-            for col in ds.partitioning:
-                self.column_ref(name, col, self.at(ds, "partitioning"))
+            if (
+                ds.connection
+                and ds.connection not in self.p.config.connections
+                and not self.excused("connections", ds.connection)
+            ):
+                self.add(
+                    self.at(ds, "connection"),
+                    f"dataset {name}: unknown connection '{ds.connection}'"
+                    + _suggest(ds.connection, self.p.config.connections),
+                )
+            for i, col in enumerate(ds.partitioning):
+                self.column_ref(name, col, self.at(ds, "partitioning", i))
+            for i, col in enumerate(ds.key):
+                self.column_ref(name, col, self.at(ds, "key", i))
             if ds.freshness:
                 self.column_ref(name, ds.freshness.column, self.at(ds.freshness, "column"))
                 if ds.freshness.partition_column:
                     self.column_ref(
                         name, ds.freshness.partition_column, self.at(ds.freshness, "partition_column")
                     )
-            for col in ds.key:
-                self.column_ref(name, col, self.at(ds, "key"))
+            lake = self._lake_columns(name)
+            if lake is not None and ds.columns:
+                for col in ds.columns:
+                    if col not in lake:
+                        self.add(
+                            self.at(ds, "columns", col),
+                            f"dataset {name}: declared column '{col}' is not in the lake table{_suggest(col, lake)}",
+                        )
 
+    # --- glossary -----------------------------------------------------------------------------
     def glossary(self) -> None:
         terms = self.p.terms
-        self.duplicates(terms, lambda t: t.name.lower(), "term")  # type: ignore[attr-defined]
+        self.duplicates(terms, lambda t: t.name.lower(), "term")
         names = {t.name for t in terms}
         parents = {t.name: t.parent for t in terms}
         for t in terms:
-            if t.parent and t.parent not in names:
+            if t.parent and t.parent not in names and not self.excused("terms", t.parent):
                 self.add(
                     self.at(t, "parent"),
                     f"term '{t.name}': unknown parent term '{t.parent}'{_suggest(t.parent, names)}",
                 )
             for i, rel in enumerate(t.related):
-                if rel not in names:
+                if rel == t.name:
+                    self.add(self.at(t, "related", i), f"term '{t.name}' is related to itself")
+                elif rel not in names and not self.excused("terms", rel):
                     self.add(
                         self.at(t, "related", i),
                         f"term '{t.name}': unknown related term '{rel}'{_suggest(rel, names)}",
@@ -145,42 +354,68 @@ class _Validator:
                     self.at(t, "parent"), "cycle in the term hierarchy: " + " -> ".join([*chain, t.name])
                 )
 
-    def classifications(self) -> None:
-        self.duplicates(self.p.labels, lambda x: x.name, "label")  # type: ignore[attr-defined]
-        self.duplicates(self.p.rules, lambda x: x.name, "detection rule")  # type: ignore[attr-defined]
+    # --- classifications ----------------------------------------------------------------------
+    def label_ref(self, label: str, where: Location, context: str = "") -> None:
         labels = {lb.name for lb in self.p.labels}
+        if label not in labels and not self.excused("labels", label):
+            self.add(where, f"{context}unknown label '{label}'{_suggest(label, labels)}")
+
+    def classifications(self) -> None:
+        self.duplicates(self.p.labels, lambda x: x.name, "label")
+        self.duplicates(self.p.rules, lambda x: x.name, "detection rule")
         for r in self.p.rules:
-            if r.label not in labels:
+            self.label_ref(r.label, self.at(r, "label"), f"rule {r.name}: ")
+            if r.validator is not None and r.validator not in VALIDATORS:
                 self.add(
-                    self.at(r, "label"),
-                    f"rule {r.name}: unknown label '{r.label}'{_suggest(r.label, labels)}",
+                    self.at(r, "validator"),
+                    f"rule {r.name}: unknown validator '{r.validator}'{_suggest(r.validator, VALIDATORS)}"
+                    f" (known: {', '.join(sorted(VALIDATORS))})",
                 )
+            for i, layer in enumerate(r.layers):
+                if layer not in LAYERS:
+                    self.add(
+                        self.at(r, "layers", i),
+                        f"rule {r.name}: unknown layer '{layer}' (bronze, silver, gold)",
+                    )
         for a in self.p.assignments:
             if not self.dataset_ref(a.dataset, self.at(a, "dataset")):
                 continue
             for i, lb in enumerate(a.table):
-                if lb not in labels:
-                    self.add(self.at(a, "table", i), f"unknown label '{lb}'{_suggest(lb, labels)}")
+                self.label_ref(lb, self.at(a, "table", i), f"{a.dataset}: ")
             for col, col_labels in a.columns.items():
                 where = self.at(a, "columns", col)
                 self.column_ref(a.dataset, col, where)
                 for lb in col_labels:
-                    if lb not in labels:
-                        self.add(where, f"{a.dataset}.{col}: unknown label '{lb}'{_suggest(lb, labels)}")
+                    self.label_ref(lb, where, f"{a.dataset}.{col}: ")
 
+    # --- expectations -------------------------------------------------------------------------
     def suites(self) -> None:
-        self.duplicates(self.p.suites, lambda s: s.suite, "suite")  # type: ignore[attr-defined]
+        self.duplicates(self.p.suites, lambda s: s.suite, "suite")
         for s in self.p.suites:
             if not self.dataset_ref(s.dataset, self.at(s, "dataset")):
                 continue
             if s.incremental:
-                self.column_ref(s.dataset, s.incremental.partition, self.at(s.incremental, "partition"))
+                where = self.at(s.incremental, "partition")
+                self.column_ref(s.dataset, s.incremental.partition, where)
+                parts = self.p.config.datasets[s.dataset].partitioning
+                if parts and s.incremental.partition not in parts:
+                    self.add(
+                        where,
+                        f"suite {s.suite}: incremental partition '{s.incremental.partition}' is not a partition"
+                        f" column of {s.dataset} ({', '.join(parts)})",
+                    )
+            seen: dict[str, Location] = {}
             for e in s.expectations:
                 self.expectation(s.dataset, e)
+                ident = f"{e.type} {sorted((k, repr(v)) for k, v in e.kwargs.items() if k != 'mostly')}"
+                if ident in seen:
+                    self.add(e.where, f"duplicate expectation {e.type} (same kwargs as {seen[ident]})")
+                else:
+                    seen[ident] = e.where
 
-    def expectation(self, dataset: str, e: object) -> None:
-        etype = getattr(e, "type", "")
-        kwargs: dict[str, object] = getattr(e, "kwargs", {})
+    def expectation(self, dataset: str, e: Any) -> None:
+        etype: str = e.type
+        kwargs: dict[str, Any] = e.kwargs
         spec = EXPECTATION_TYPES.get(etype)
         if spec is None:
             self.add(
@@ -194,44 +429,11 @@ class _Validator:
                 self.add(
                     self.at(e, "kwargs", key), f"{etype}: unknown kwarg '{key}'{_suggest(key, spec.allowed)}"
                 )
-        for key in spec.column_kwargs:
-            if isinstance(kwargs.get(key), str):
-                self.column_ref(dataset, str(kwargs[key]), self.at(e, "kwargs", key))
-        for key in spec.column_list_kwargs:
-            for col in kwargs.get(key) or []:  # type: ignore[attr-defined]
-                self.column_ref(dataset, str(col), self.at(e, "kwargs", key))
-        mostly = kwargs.get("mostly")
-        if mostly is not None and not (isinstance(mostly, int | float) and 0 <= mostly <= 1):
-            self.add(self.at(e, "kwargs", "mostly"), f"{etype}: mostly must be a number between 0 and 1")
-        for key in ("regex",):
-            if key in kwargs:
-                self.regex(str(kwargs[key]), self.at(e, "kwargs", key))
-        for rx in kwargs.get("regex_list") or []:  # type: ignore[attr-defined]
-            self.regex(str(rx), self.at(e, "kwargs", "regex_list"))
-        if etype == "expect_column_values_to_exist_in":
-            other = str(kwargs.get("dataset", ""))
-            if (
-                other
-                and self.dataset_ref(other, self.at(e, "kwargs", "dataset"))
-                and kwargs.get("other_column")
-            ):
-                self.column_ref(other, str(kwargs["other_column"]), self.at(e, "kwargs", "other_column"))
-        if etype == "expect_column_max_to_be_recent":
-            from governance.durations import parse_duration
+        _KwargChecks(self, dataset, e, etype, spec, kwargs).run()
 
-            try:
-                parse_duration(str(kwargs.get("max_lag", "")))
-            except ValueError as exc:
-                self.add(self.at(e, "kwargs", "max_lag"), str(exc))
-
-    def regex(self, pattern: str, where: Location) -> None:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            self.add(where, f"invalid regular expression {pattern!r}: {exc}")
-
+    # --- manifests ----------------------------------------------------------------------------
     def manifests(self) -> None:
-        self.duplicates(self.p.manifests, lambda m: m.job, "job")  # type: ignore[attr-defined]
+        self.duplicates(self.p.manifests, lambda m: m.job, "job")
         for m in self.p.manifests:
             for key in ("inputs", "outputs"):
                 for i, name in enumerate(getattr(m, key)):
@@ -242,17 +444,36 @@ class _Validator:
                 for src in sources:
                     self.target_ref(src, where)
 
+    # --- alerts -------------------------------------------------------------------------------
     def alerts(self) -> None:
-        self.duplicates(self.p.action_groups, lambda g: g.name, "action group")  # type: ignore[attr-defined]
-        self.duplicates(self.p.alert_rules, lambda r: r.name, "alert rule")  # type: ignore[attr-defined]
+        self.duplicates(self.p.action_groups, lambda g: g.name, "action group")
+        self.duplicates(self.p.alert_rules, lambda r: r.name, "alert rule")
         groups = {g.name for g in self.p.action_groups}
+        for ag in self.p.action_groups:
+            for i, mail in enumerate(ag.email):
+                if not re.fullmatch(r"[^@\s]+@[^@\s]+", mail):
+                    self.add(
+                        self.at(ag, "email", i), f"action group {ag.name}: '{mail}' is not an e-mail address"
+                    )
+            for i, url in enumerate(ag.webhook):
+                if "${" not in url and not re.match(r"https://|http://(127\.|localhost|\[::1\])", url):
+                    self.add(
+                        self.at(ag, "webhook", i),
+                        f"action group {ag.name}: a webhook must be an https:// URL or ${{VAR}} (secrets never in files)",
+                    )
         for r in self.p.alert_rules:
             for i, g in enumerate(r.action_groups):
-                if g not in groups:
+                if g not in groups and not self.excused("action_groups", g):
                     self.add(
                         self.at(r, "action_groups", i),
                         f"rule {r.name}: unknown action group '{g}'{_suggest(g, groups)}",
                     )
+            if r.kind == "log" and r.metric:
+                self.add(
+                    self.at(r, "metric"), f"rule {r.name}: a log rule alerts on its query, not on 'metric'"
+                )
+            if r.kind == "metric" and r.query:
+                self.add(self.at(r, "query"), f"rule {r.name}: a metric rule takes no 'query'")
             if r.metric and r.metric not in METRICS:
                 self.add(
                     self.at(r, "metric"),
@@ -261,26 +482,168 @@ class _Validator:
             if r.local and r.local.metric not in METRICS:
                 self.add(
                     self.at(r.local, "metric"),
-                    f"rule {r.name}: '{r.local.metric}' is not a metric smartflow-gov emits",
+                    f"rule {r.name}: '{r.local.metric}' is not a metric smartflow-gov emits"
+                    + _suggest(r.local.metric, METRICS),
                 )
-            for dims in (r.dimensions, r.local.dimensions if r.local else {}):
-                if "dataset" in dims and dims["dataset"] != "*":
-                    self.dataset_ref(dims["dataset"], self.at(r, "dimensions"))
+            for owner, dims in ((r, r.dimensions), (r.local, r.local.dimensions if r.local else {})):
+                for dim, value in dims.items():
+                    where = self.at(owner, "dimensions", dim)
+                    if dim not in DIMENSIONS:
+                        self.add(
+                            where,
+                            f"rule {r.name}: unknown dimension '{dim}' (one of: {', '.join(sorted(DIMENSIONS))})",
+                        )
+                    elif value == "*":
+                        continue
+                    elif dim == "dataset":
+                        self.dataset_ref(value, where)
+                    elif dim == "layer" and value not in LAYERS:
+                        self.add(where, f"rule {r.name}: unknown layer '{value}' (bronze, silver, gold)")
+                    elif dim == "suite" and value not in {s.suite for s in self.p.suites}:
+                        self.add(where, f"rule {r.name}: unknown suite '{value}'")
 
+    # --- policies -----------------------------------------------------------------------------
     def policies(self) -> None:
-        labels = {lb.name for lb in self.p.labels}
+        self.duplicates(self.p.policies, lambda x: x.label, "policy for label")
         for f in self.p.policy_files:
-            if f.connection and f.connection not in self.p.config.connections:
-                self.add(self.at(f, "connection"), f"unknown connection '{f.connection}'")
+            if (
+                f.connection
+                and f.connection not in self.p.config.connections
+                and not self.excused("connections", f.connection)
+            ):
+                self.add(
+                    self.at(f, "connection"),
+                    f"unknown connection '{f.connection}'{_suggest(f.connection, self.p.config.connections)}",
+                )
             for pol in f.policies:
-                if pol.label not in labels:
+                self.label_ref(pol.label, self.at(pol, "label"))
+                if not pol.allowed_roles:
                     self.add(
-                        self.at(pol, "label"), f"unknown label '{pol.label}'{_suggest(pol.label, labels)}"
+                        self.at(pol, "label"), f"policy for {pol.label}: no allowed_roles (list the roles)"
                     )
+
+
+class _KwargChecks:
+    """Type and value checks of one expectation's kwargs (GX would fail on these at run time)."""
+
+    def __init__(
+        self, v: _Validator, dataset: str, e: Any, etype: str, spec: ExpectationType, kwargs: dict[str, Any]
+    ) -> None:
+        self.v, self.dataset, self.e, self.etype, self.spec, self.kw = v, dataset, e, etype, spec, kwargs
+
+    def at(self, key: str) -> Location:
+        return self.v.at(self.e, "kwargs", key)
+
+    def bad(self, key: str, expected: str) -> None:
+        self.v.add(self.at(key), f"{self.etype}: kwarg '{key}' must be {expected}, got {_type(self.kw[key])}")
+
+    def run(self) -> None:
+        kw = self.kw
+        for key in self.spec.column_kwargs:
+            if key in kw:
+                self.v.column_ref(self.dataset, kw[key], self.at(key))
+        for key in self.spec.column_list_kwargs:
+            if key in kw:
+                if not isinstance(kw[key], list) or not kw[key]:
+                    self.bad(key, "a non-empty list of column names")
+                else:
+                    for col in kw[key]:
+                        self.v.column_ref(self.dataset, col, self.at(key))
+        for key in ("column_set", "column_list"):
+            if key in kw and key not in self.spec.column_list_kwargs and not isinstance(kw[key], list):
+                self.bad(key, "a list of column names")
+        if "mostly" in kw:
+            m = kw["mostly"]
+            if isinstance(m, bool) or not isinstance(m, int | float) or not 0 <= m <= 1:
+                self.v.add(self.at("mostly"), f"{self.etype}: mostly must be a number between 0 and 1")
+        for key in ("value_set", "regex_list", "like_pattern_list", "type_list"):
+            if key in kw and not isinstance(kw[key], list):
+                self.bad(key, "a list")
+        for key in ("regex", "like_pattern", "type_", "strftime_format", "dataset", "other_column"):
+            if key in kw and not isinstance(kw[key], str):
+                self.bad(key, "a string")
+        for key in ("regex",):
+            if isinstance(kw.get(key), str):
+                self.v.regex(kw[key], self.at(key))
+        if isinstance(kw.get("regex_list"), list):
+            for rx in kw["regex_list"]:
+                self.v.regex(rx, self.at("regex_list"))
+        for key in (
+            "strict_min",
+            "strict_max",
+            "or_equal",
+            "double_sided",
+            "exact_match",
+            "ties_okay",
+            "strictly",
+        ):
+            if key in kw and not isinstance(kw[key], bool):
+                self.bad(key, "true or false")
+        for key in ("threshold", "sum_total"):
+            if key in kw and (isinstance(kw[key], bool) or not isinstance(kw[key], int | float)):
+                self.bad(key, "a number")
+        if "ignore_row_if" in kw and kw["ignore_row_if"] not in IGNORE_ROW_IF:
+            self.v.add(
+                self.at("ignore_row_if"),
+                f"{self.etype}: ignore_row_if must be one of {', '.join(sorted(IGNORE_ROW_IF))}",
+            )
+        if "match_on" in kw and kw["match_on"] not in ("any", "all"):
+            self.v.add(self.at("match_on"), f"{self.etype}: match_on must be 'any' or 'all'")
+        self.range()
+        if self.etype == "expect_column_values_to_exist_in" and isinstance(kw.get("dataset"), str):
+            other = kw["dataset"]
+            if self.v.dataset_ref(other, self.at("dataset")) and isinstance(kw.get("other_column"), str):
+                self.v.column_ref(other, kw["other_column"], self.at("other_column"))
+        if self.etype == "expect_table_row_count_to_equal_other_table" and isinstance(
+            kw.get("other_table_name"), str
+        ):
+            self.v.dataset_ref(kw["other_table_name"], self.at("other_table_name"))
+        if self.etype == "expect_column_max_to_be_recent" and "max_lag" in kw:
+            self.v.duration(kw["max_lag"], self.at("max_lag"), f"{self.etype}: max_lag")
+
+    def range(self) -> None:
+        kw = self.kw
+        if not (RANGE & self.spec.allowed):
+            return
+        lo, hi = kw.get("min_value"), kw.get("max_value")
+        for key in ("min_value", "max_value"):
+            value = kw.get(key)
+            if key in kw and (isinstance(value, bool | list | dict)):
+                self.bad(key, "a number, a date or null")
+        if (
+            isinstance(lo, int | float)
+            and isinstance(hi, int | float)
+            and not isinstance(lo, bool)
+            and not isinstance(hi, bool)
+            and lo > hi
+        ):
+            self.v.add(self.at("min_value"), f"{self.etype}: min_value {lo} is greater than max_value {hi}")
+        needs_bound = self.etype in (
+            "expect_column_values_to_be_between",
+            "expect_column_value_lengths_to_be_between",
+        )
+        if needs_bound and lo is None and hi is None:
+            self.v.add(self.v.at(self.e, "kwargs"), f"{self.etype}: needs min_value, max_value or both")
+
+
+def _type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return f"a number ({value})"
+    if isinstance(value, str):
+        return f"a string ({value!r})"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
 
 
 def _suggest(name: str, choices: Iterable[str]) -> str:
     import difflib
 
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.75)
+    close = difflib.get_close_matches(name, [str(c) for c in choices], n=1, cutoff=0.75)
     return f" (did you mean '{close[0]}'?)" if close else ""

@@ -14,10 +14,9 @@ from governance.output import emit
 @pass_app
 def command(app: App, no_data: bool) -> int:
     """Lint glossary, classifications, expectations, manifests, alerts and policies; exit 2 on any problem."""
-    from governance.validation import validate_project
+    from governance.validation import check
 
-    project = app.project()
-    problems = validate_project(project, check_data=not no_data)
+    project, problems = check(app.config, check_data=not no_data)
     if problems:
         raise InputError(problems)
     counts = {

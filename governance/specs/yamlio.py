@@ -2,39 +2,51 @@
 
 ruamel.yaml keeps the line of every mapping key and sequence item; we keep the loaded node tree next
 to the plain data so that any error path (from pydantic or from a cross-reference check) can be turned
-into `FILE:LINE`.
+into `FILE:LINE`. Whatever the bytes of a file are, loading returns problems and never raises: the
+loader bounds file size, nesting and alias expansion (a "billion laughs" document), and reports
+duplicate keys, non-string keys and unknown tags at their line.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
 from governance.errors import Location, Problem
 
 M = TypeVar("M", bound=BaseModel)
 PathKey = tuple[str | int, ...]
 
+MAX_BYTES = 2_000_000  # a declarative file is a few KB; anything this big is a mistake
+MAX_NODES = 200_000  # after alias expansion
+MAX_DEPTH = 64
+
 
 class YamlDoc:
     """A loaded YAML document: its plain data and a way to find the line of any path in it."""
 
-    def __init__(self, file: str, node: Any) -> None:
+    def __init__(self, file: str, node: Any, data: Any = None) -> None:
         self.file = file
         self.node = node
-        self.data = _plain(node)
+        self.data = _plain(node) if data is None else data
 
     def line(self, path: Iterable[str | int] = ()) -> int:
         """1-based line of the deepest node on `path` that exists (the key's line for a mapping entry)."""
         node, line = self.node, 1
+        path = tuple(path)
         for key in path:
-            if isinstance(node, CommentedMap) and key in node:
+            if isinstance(node, CommentedMap) and _has_key(node, key):
+                key = _real_key(node, key)
                 line = node.lc.key(key)[0] + 1
                 node = node[key]
             elif isinstance(node, CommentedSeq) and isinstance(key, int) and 0 <= key < len(node):
@@ -45,18 +57,113 @@ class YamlDoc:
         else:
             if isinstance(node, CommentedMap | CommentedSeq) and not path:
                 line = node.lc.line + 1
-        return line
+        return max(line, 1)
 
     def at(self, path: Iterable[str | int] = ()) -> Location:
         return Location(self.file, self.line(path))
 
 
+def _has_key(node: CommentedMap, key: str | int) -> bool:
+    try:
+        return key in node or any(str(k) == key for k in node)
+    except TypeError:
+        return False
+
+
+def _real_key(node: CommentedMap, key: str | int) -> Any:
+    if key in node:
+        return key
+    return next(k for k in node if str(k) == key)
+
+
+_NO_KEY = object()
+
+
+class _Converter:
+    """ruamel node tree → plain dicts/lists/scalars, collecting problems instead of raising."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.nodes = 0
+        self.problems: list[Problem] = []
+        self._active: set[int] = set()
+
+    def where(self, container: Any, key: Any = _NO_KEY) -> Location:
+        line = 1
+        try:
+            if isinstance(container, CommentedMap) and key is not _NO_KEY:
+                line = container.lc.key(key)[0] + 1
+            elif isinstance(container, CommentedSeq) and key is not _NO_KEY:
+                line = container.lc.item(key)[0] + 1
+            elif hasattr(container, "lc"):
+                line = container.lc.line + 1
+        except (KeyError, IndexError, TypeError, AttributeError):
+            pass
+        return Location(self.file, max(line, 1))
+
+    def convert(self, node: Any, depth: int = 0, parent: Any = None, key: Any = _NO_KEY) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _TooBig(f"document too large: more than {MAX_NODES} values after expanding aliases")
+        if depth > MAX_DEPTH:
+            raise _TooBig(f"nesting deeper than {MAX_DEPTH} levels")
+        if isinstance(node, CommentedMap | CommentedSeq):
+            if id(node) in self._active:
+                self.problems.append(
+                    Problem(self.where(parent, key), "recursive alias (a value contains itself)")
+                )
+                return None
+            self._active.add(id(node))
+            try:
+                return self._container(node, depth)
+            finally:
+                self._active.discard(id(node))
+        if isinstance(node, TaggedScalar):
+            self.problems.append(
+                Problem(self.where(parent, key), f"unsupported YAML tag '{node.tag.value}' (remove it)")
+            )
+            return node.value
+        if isinstance(node, bytes):
+            self.problems.append(
+                Problem(self.where(parent, key), "binary (!!binary) values are not supported")
+            )
+            return None
+        if isinstance(node, set | frozenset):
+            return sorted((str(v) for v in node), key=str)
+        return node
+
+    def _container(self, node: CommentedMap | CommentedSeq, depth: int) -> Any:
+        tag = getattr(getattr(node, "tag", None), "value", None)
+        if tag and not tag.startswith("tag:yaml.org,2002:"):
+            self.problems.append(Problem(self.where(node), f"unsupported YAML tag '{tag}' (remove it)"))
+        if isinstance(node, CommentedSeq):
+            return [self.convert(v, depth + 1, node, i) for i, v in enumerate(node)]
+        out: dict[str, Any] = {}
+        for k, v in node.items():
+            if isinstance(k, str):
+                name = k
+            elif (
+                k is None
+                or isinstance(k, tuple | list | dict | CommentedMap | CommentedSeq)
+                or hasattr(k, "items")
+            ):
+                shown = "null" if k is None else "a list or mapping"
+                self.problems.append(
+                    Problem(self.where(node, k), f"a mapping key must be a name, not {shown}")
+                )
+                continue
+            else:
+                name = str(k).lower() if isinstance(k, bool) else str(k)
+            out[name] = self.convert(v, depth + 1, node, k)
+        return out
+
+
+class _TooBig(Exception):
+    pass
+
+
 def _plain(node: Any) -> Any:
-    if isinstance(node, CommentedMap):
-        return {str(k) if not isinstance(k, str) else k: _plain(v) for k, v in node.items()}
-    if isinstance(node, CommentedSeq):
-        return [_plain(v) for v in node]
-    return node
+    return _Converter("<memory>").convert(node)
 
 
 def _yaml() -> YAML:
@@ -66,36 +173,84 @@ def _yaml() -> YAML:
 
 
 def load_yaml(path: Path, root: Path) -> tuple[YamlDoc | None, list[Problem]]:
-    """Load one YAML file. A syntax error becomes a Problem at its line, never an exception."""
+    """Load one YAML file. Any fault becomes a Problem at its line, never an exception."""
     rel = _rel(path, root)
+    here = Location(rel, 1)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        return None, [Problem(Location(rel, 1), f"not UTF-8 text ({exc.reason})")]
+        if path.is_dir():
+            return None, [Problem(here, "is a directory, expected a YAML file")]
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            return None, [Problem(here, f"file too large ({size} bytes; at most {MAX_BYTES})")]
+        raw = path.read_bytes()
     except OSError as exc:
-        return None, [Problem(Location(rel), f"cannot read file: {exc.strerror}")]
+        return None, [Problem(here, f"cannot read file: {exc.strerror or exc}")]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return None, [Problem(Location(rel, line), f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
     return load_yaml_text(text, rel)
 
 
+_DUP = re.compile(r'found duplicate key "(?P<key>.*)" with value')
+
+
 def load_yaml_text(text: str, rel: str) -> tuple[YamlDoc | None, list[Problem]]:
+    if len(text) > MAX_BYTES:
+        return None, [Problem(Location(rel, 1), f"file too large (at most {MAX_BYTES} bytes)")]
     try:
         node = _yaml().load(text)
+    except DuplicateKeyError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark is not None else 1
+        first = exc.context_mark.line + 1 if exc.context_mark is not None else None
+        m = _DUP.search(str(exc.problem))
+        key = m.group("key") if m else "?"
+        return None, [
+            Problem(
+                Location(rel, line),
+                f"duplicate key '{key}'" + (f" in the mapping starting at line {first}" if first else ""),
+            )
+        ]
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
         what = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
-        return None, [Problem(Location(rel, line), f"YAML syntax error: {what}")]
-    except (YAMLError, ValueError, TypeError, RecursionError) as exc:
-        return None, [Problem(Location(rel, 1), f"YAML syntax error: {exc}".splitlines()[0])]
+        return None, [Problem(Location(rel, line), f"YAML syntax error: {_one_line(what)}")]
+    except ReaderError as exc:
+        line = text[: max(exc.position, 0)].count("\n") + 1
+        char = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
+        return None, [
+            Problem(
+                Location(rel, line), f"unacceptable character {char} (control characters are not allowed)"
+            )
+        ]
+    except RecursionError:
+        return None, [Problem(Location(rel, 1), "YAML nesting too deep")]
+    except (YAMLError, ValueError, TypeError, AttributeError, IndexError, KeyError, OverflowError) as exc:
+        return None, [
+            Problem(Location(rel, 1), f"YAML syntax error: {_one_line(str(exc)) or type(exc).__name__}")
+        ]
     if node is None:
         node = CommentedMap()
-    return YamlDoc(rel, node), []
+    conv = _Converter(rel)
+    try:
+        data = conv.convert(node)
+    except (_TooBig, RecursionError) as exc:
+        msg = str(exc) if isinstance(exc, _TooBig) else "YAML nesting too deep"
+        return None, [Problem(Location(rel, 1), msg)]
+    return YamlDoc(rel, node, data), conv.problems
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _rel(path: Path, root: Path) -> str:
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):
         return path.as_posix()
 
 
@@ -115,8 +270,159 @@ def validate_model(model: type[M], doc: YamlDoc, path: PathKey = ()) -> tuple[M 
         obj = model.model_validate(data)
     except ValidationError as exc:
         return None, [_problem(doc, path, err, model) for err in exc.errors()]
+    except (ValueError, TypeError, RecursionError) as exc:  # a validator tripping on odd input
+        return None, [Problem(doc.at(path), f"invalid value: {_one_line(str(exc))}")]
     attach_locations(obj, doc, path)
     return obj, []
+
+
+def validate_lenient(
+    model: type[M], doc: YamlDoc, path: PathKey = ()
+) -> tuple[M | None, list[Problem], dict[str, list[Any]]]:
+    """Like `validate_model`, but keeps what is valid: an invalid item of a list (or dict) of models is
+    dropped instead of failing the whole file, so cross-file checks still see the rest.
+
+    Returns (object or None, every problem, the raw data of dropped items per field).
+    """
+    obj, problems = validate_model(model, doc, path)
+    if obj is not None:
+        return obj, [], {}
+    data: Any = doc.data
+    for key in path:
+        data = data[key]
+    if not isinstance(data, dict):
+        return None, problems, {}
+    fields = {(f.alias or name): name for name, f in model.model_fields.items()}
+    collections: dict[str, tuple[type[BaseModel], Any]] = {}
+    scalars: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in fields:
+            continue  # unknown key: already reported
+        annotation = model.model_fields[fields[key]].annotation
+        inner = _inner_model(annotation)
+        origin = getattr(annotation, "__origin__", None)
+        if inner is not None and origin in (list, dict) and isinstance(value, origin):
+            collections[key] = (inner, value)
+        else:
+            scalars[key] = value
+    top = _validate_dropping(
+        model, scalars, {k: ([] if isinstance(v[1], list) else {}) for k, v in collections.items()}
+    )
+    if top is None:
+        return None, problems, {}
+    if hasattr(top, "locate"):
+        top.locate(doc.at(path), path)
+    for key in scalars:
+        attach_locations(getattr(top, fields[key]), doc, path + (key,))
+    dropped: dict[str, list[Any]] = {}
+    for key, (inner, value) in collections.items():
+        kept: Any
+        if isinstance(value, list):
+            kept = []
+            for i, item in enumerate(value):
+                one = _salvage(inner, doc, path + (key, i), item)
+                if one is None:
+                    dropped.setdefault(key, []).append(item)
+                else:
+                    kept.append(one)
+        else:
+            kept = {}
+            for name, item in value.items():
+                one = _salvage(inner, doc, path + (key, name), item)
+                if one is None:
+                    dropped.setdefault(key, []).append(
+                        {"name": name, **item} if isinstance(item, dict) else name
+                    )
+                else:
+                    kept[name] = one
+        setattr(top, fields[key], kept)
+    return top, problems, dropped
+
+
+# keys whose absence other checks would report again: an item failing on one of them is dropped whole
+_NEVER_DROP = frozenset({"kwargs", "name", "type", "dataset", "label", "suite", "job"})
+
+
+def _salvage(model: type[M], doc: YamlDoc, path: PathKey, item: Any) -> M | None:
+    """One item of a list (or dict) of models; an invalid optional key is dropped so its default applies
+    (its problem is already reported), and the rest of the item is still cross-checked."""
+    one, _ = validate_model(model, doc, path)
+    if one is not None or not isinstance(item, dict):
+        return one
+    salvaged = _validate_dropping(model, item, {})
+    if salvaged is None:
+        return None
+    if hasattr(salvaged, "locate"):
+        salvaged.locate(doc.at(path), path)
+    fields = {(f.alias or name): name for name, f in type(salvaged).model_fields.items()}
+    for key in item:
+        if key in fields:
+            attach_locations(getattr(salvaged, fields[key]), doc, path + (key,))
+    return salvaged
+
+
+def _validate_dropping(model: type[M], scalars: dict[str, Any], empty: dict[str, Any]) -> M | None:
+    """Validate the non-collection part of a file, dropping keys that fail (their defaults apply)."""
+    current = dict(scalars)
+    for _ in range(len(scalars) + 1):
+        try:
+            return model.model_validate({**current, **empty})
+        except ValidationError as exc:
+            bad = {str(err["loc"][0]) for err in exc.errors() if err["loc"] and err["loc"][0] in current}
+            if not bad or bad & _NEVER_DROP:
+                return None
+            for key in bad:
+                current.pop(key, None)
+        except (ValueError, TypeError):
+            return None
+    return None
+
+
+_YAML_TYPES: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (bool, "a boolean"),
+    (int, "an integer"),
+    (float, "a number"),
+    (str, "a string"),
+    (dict, "a mapping"),
+    (list, "a list"),
+    ((dt.date, dt.datetime), "a date"),
+)
+
+_EXPECTED = {
+    "string_type": "expected a string",
+    "int_type": "expected an integer",
+    "int_parsing": "expected an integer",
+    "int_from_float": "expected a whole number",
+    "float_type": "expected a number",
+    "float_parsing": "expected a number",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+    "list_type": "expected a list",
+    "dict_type": "expected a mapping (key: value)",
+    "model_type": "expected a mapping (key: value)",
+    "model_attributes_type": "expected a mapping (key: value)",
+    "none_required": "expected no value",
+}
+
+
+def _yaml_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    for types, name in _YAML_TYPES:
+        if isinstance(value, types):
+            return name
+    return type(value).__name__
+
+
+def _short(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict | list) or value is None:
+        return f" (got {_yaml_type(value)})"
+    return f" (got {_short(value)})"
 
 
 def _problem(doc: YamlDoc, base: PathKey, err: Any, model: type[BaseModel]) -> Problem:
@@ -125,6 +431,7 @@ def _problem(doc: YamlDoc, base: PathKey, err: Any, model: type[BaseModel]) -> P
     where = doc.at(full)
     name = describe_path(full) or "document"
     kind = err["type"]
+    got = err.get("input")
     if kind == "extra_forbidden":
         allowed = _allowed_keys(model, loc[:-1])
         hint = f" (expected one of: {', '.join(allowed)})" if allowed else ""
@@ -134,28 +441,52 @@ def _problem(doc: YamlDoc, base: PathKey, err: Any, model: type[BaseModel]) -> P
             where,
             f"missing required key '{loc[-1]}'" + (f" in {describe_path(full[:-1])}" if full[:-1] else ""),
         )
+    if kind in _EXPECTED:
+        return Problem(where, f"{name}: {_EXPECTED[kind]}, got {_yaml_type(got)}" + _scalar(got))
+    if kind == "literal_error":
+        expected = (err.get("ctx") or {}).get("expected", "")
+        return Problem(where, f"{name}: expected {expected}{_shown(got)}")
+    if kind == "string_pattern_mismatch":
+        pattern = (err.get("ctx") or {}).get("pattern", "")
+        return Problem(where, f"{name}: must match {pattern}{_shown(got)}")
     msg = str(err["msg"]).removeprefix("Value error, ")
-    got = err.get("input")
-    shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
-    return Problem(where, f"{name}: {msg}{shown}")
+    said = isinstance(got, str) and (repr(got) in msg or f"'{got}'" in msg)  # the message quotes it
+    plain = said or isinstance(got, dict | list) or got is None
+    return Problem(where, f"{name}: {msg}{'' if plain else _shown(got)}")
+
+
+def _scalar(value: Any) -> str:
+    return "" if isinstance(value, dict | list) or value is None else f" ({_short(value)})"
 
 
 def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """The keys a model accepts at `loc` (best effort: follows nested models and lists of models)."""
+    """The keys a model accepts at `loc` (follows nested models, lists and dicts of models)."""
     current: Any = model
+    skip_next = False
     for key in loc:
         if isinstance(key, int):
             continue
-        field = getattr(current, "model_fields", {}).get(key)
+        if skip_next:  # the key of a dict of models (e.g. a dataset name)
+            skip_next = False
+            continue
+        fields = getattr(current, "model_fields", None) or {}
+        field = fields.get(key) or next((f for f in fields.values() if f.alias == key), None)
         if field is None:
             return []
         current = _inner_model(field.annotation)
         if current is None:
             return []
+        skip_next = _is_dict(field.annotation)
     fields = getattr(current, "model_fields", None)
     if not fields:
         return []
     return [f.alias or name for name, f in fields.items()]
+
+
+def _is_dict(annotation: Any) -> bool:
+    if getattr(annotation, "__origin__", None) is dict:
+        return True
+    return any(_is_dict(a) for a in getattr(annotation, "__args__", ()) or () if a is not type(None))
 
 
 def _inner_model(annotation: Any) -> Any:
