@@ -239,6 +239,7 @@ def desired_state(project: Project) -> CatalogState:
             )
             for target in t.assigned_to:
                 state.assignments[(t.name, target)] = True
+    _symmetric(state.terms)
     for lb in project.labels:
         state.classification_types[lb.name] = ClassificationTypeState(lb.name, lb.description)
     for a in project.assignments:
@@ -264,6 +265,17 @@ def desired_state(project: Project) -> CatalogState:
     for target in sorted(targets - set(state.entities)):
         state.warnings.append(f"{target}: not a declared dataset or column of a declared schema; skipped")
     return state
+
+
+def _symmetric(terms: dict[str, TermState]) -> None:
+    """Related terms and synonyms that name a declared term are relations both ways (as in Atlas,
+    where seeAlso and synonyms are symmetric relationships), so both ends list each other."""
+    for t in list(terms.values()):
+        for attr in ("related", "synonyms"):
+            for other in getattr(t, attr):
+                o = terms.get(other)
+                if o is not None and o.name != t.name and t.name not in getattr(o, attr):
+                    setattr(o, attr, tuple(sorted({*getattr(o, attr), t.name})))
 
 
 def glossary_coverage_percent(project: Project, state: CatalogState) -> float | None:

@@ -1,0 +1,724 @@
+"""A local, stateful Purview Data Map + Scanning server for tests and benchmarks (127.0.0.1 only).
+
+It implements only the endpoints smartflow-gov uses, with Atlas's rules where they matter to a client
+(unique qualified names, upsert of bulk entities, 409 on existing terms/typedefs/assignments, symmetric
+term relations, no delete of an assigned term or a parent term, setClassifications replaces the list,
+classification types must exist, rule names must match Purview's pattern). EVERY request body is
+validated against the published REST contracts in ../shared/contracts (tests/azure_contracts.py); a
+mismatch answers 400 and is recorded in `contract_errors`, which tests assert to be empty.
+
+Faults are injected per request match: 429 with Retry-After, 503, or a connection dropped after the
+server has applied the request (the worst case for duplicates). Requests are counted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import threading
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlparse
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from azure_contracts import validate_request  # noqa: E402
+
+DATAMAP = "purview/data-plane/Azure.Analytics.Purview.DataMap/stable/2023-09-01/purviewdatamap.json"
+SCANNING = "purview/data-plane/Azure.Analytics.Purview.Scanning/stable/2023-09-01/scanningService.json"
+TOKEN = "test-token"
+RULE_NAME = re.compile(r"^[A-Za-z0-9]+(-[A-Za-z0-9]+)*$")
+
+BUILTIN_ENTITY_TYPES = {
+    "DataSet": [],
+    "Process": ["DataSet"],
+    "column": ["DataSet"],
+    "tabular_schema": ["DataSet"],
+    "azure_datalake_gen2_resource_set": ["DataSet"],
+    "azure_synapse_dedicated_sql_table": ["DataSet"],
+    "azure_synapse_dedicated_sql_column": ["DataSet"],
+}
+PROCESS_ATTRS = {"qualifiedName", "name", "description", "inputs", "outputs"}
+# child type, attribute pointing at the parent -> (parent type, attribute listing the children)
+INVERSE = {
+    ("column", "composeSchema"): "columns",
+    ("azure_synapse_dedicated_sql_column", "table"): "columns",
+}
+OWNED = {
+    ("azure_datalake_gen2_resource_set", "tabular_schema"),
+    ("tabular_schema", "columns"),
+    ("azure_synapse_dedicated_sql_table", "columns"),
+}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass
+class Fault:
+    method: str
+    path_contains: str
+    kind: str  # "429" | "503" | "drop"
+    times: int = 1
+    retry_after: int = 1
+
+
+@dataclass
+class State:
+    glossaries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    terms: dict[str, dict[str, Any]] = field(default_factory=dict)
+    entities: dict[str, dict[str, Any]] = field(default_factory=dict)
+    qn: dict[tuple[str, str], str] = field(default_factory=dict)
+    assignments: dict[str, dict[str, Any]] = field(
+        default_factory=dict
+    )  # relationGuid -> {term, entity, attributes}
+    classification_defs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    entity_defs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rules: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class PurviewServer:
+    """Start with `with PurviewServer() as srv:`; `srv.endpoint` is the account endpoint."""
+
+    def __init__(self) -> None:
+        self.state = State()
+        for name, supers in BUILTIN_ENTITY_TYPES.items():
+            self.state.entity_defs[name] = {"name": name, "category": "ENTITY", "superTypes": supers}
+        self.lock = threading.RLock()
+        self.faults: list[Fault] = []
+        self.contract_errors: list[str] = []
+        self.requests: list[tuple[str, str, int]] = []
+        self.reads = 0
+        self.writes = 0
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def __enter__(self) -> PurviewServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def reset_counts(self) -> None:
+        with self.lock:
+            self.requests.clear()
+            self.reads = self.writes = 0
+
+    def inject(
+        self, method: str, path_contains: str, kind: str, times: int = 1, retry_after: int = 1
+    ) -> None:
+        with self.lock:
+            self.faults.append(Fault(method.upper(), path_contains, kind, times, retry_after))
+
+    # --- test inspection ---------------------------------------------------------------------------
+    def term_by_name(self, name: str) -> dict[str, Any] | None:
+        return next((t for t in self.state.terms.values() if t["name"] == name), None)
+
+    def entity_by_qn(self, type_name: str, qn: str) -> dict[str, Any] | None:
+        guid = self.state.qn.get((type_name, qn))
+        return self.state.entities.get(guid) if guid else None
+
+    # --- HTTP --------------------------------------------------------------------------------------
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                return
+
+            def _respond(
+                self, status: int, payload: Any = None, headers: dict[str, str] | None = None
+            ) -> None:
+                data = b"" if payload is None else json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _handle(self) -> None:
+                method = self.command
+                url = urlparse(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                fault = server._fault(method, url.path)
+                with server.lock:
+                    if method == "GET":
+                        server.reads += 1
+                    else:
+                        server.writes += 1
+                if fault and fault.kind in ("429", "503"):
+                    status = int(fault.kind)
+                    server.requests.append((method, url.path, status))
+                    hdr = {"Retry-After": str(fault.retry_after)} if status == 429 else {}
+                    self._respond(
+                        status, {"error": {"code": "Throttled" if status == 429 else "Unavailable"}}, hdr
+                    )
+                    return
+                try:
+                    status, payload = server.dispatch(method, url.path, url.query, raw, self.headers)
+                except ApiError as exc:
+                    status, payload = (
+                        exc.status,
+                        {"errorCode": f"ATLAS-{exc.status}", "errorMessage": exc.message},
+                    )
+                except Exception as exc:  # a server bug must be loud
+                    server.contract_errors.append(f"server error on {method} {url.path}: {exc!r}")
+                    status, payload = 500, {"errorMessage": repr(exc)}
+                server.requests.append((method, url.path, status))
+                if fault and fault.kind == "drop":
+                    self.close_connection = True
+                    return  # applied, but the client never hears back
+                self._respond(status, payload)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _handle  # noqa: N815
+
+        return Handler
+
+    def _fault(self, method: str, path: str) -> Fault | None:
+        with self.lock:
+            for f in self.faults:
+                if f.times > 0 and f.method == method and f.path_contains in path:
+                    f.times -= 1
+                    return f
+        return None
+
+    def dispatch(self, method: str, path: str, query: str, raw: bytes, headers: Any) -> tuple[int, Any]:
+        if headers.get("Authorization") != f"Bearer {TOKEN}":
+            raise ApiError(401, "missing or wrong bearer token")
+        params = parse_qsl(query, keep_blank_values=True)
+        q: dict[str, list[str]] = {}
+        for k, v in params:
+            q.setdefault(k, []).append(v)
+        if path.startswith("/datamap/api"):
+            sub, spec = path[len("/datamap/api") :], DATAMAP
+        elif path.startswith("/scan"):
+            sub, spec = path[len("/scan") :], SCANNING
+        else:
+            raise ApiError(404, f"no such plane: {path}")
+        if q.get("api-version") != ["2023-09-01"]:
+            raise ApiError(400, "api-version=2023-09-01 is required")
+        body: Any = None
+        if raw:
+            try:
+                body = json.loads(raw)
+            except ValueError as exc:
+                raise ApiError(400, f"body is not JSON: {exc}") from exc
+        if method in ("POST", "PUT") or body is not None:
+            try:
+                errors = validate_request(spec, method, sub, body)
+            except LookupError as exc:
+                errors = [str(exc)]
+            if errors:
+                msg = f"{method} {sub}: " + "; ".join(errors)
+                self.contract_errors.append(msg)
+                raise ApiError(400, "request does not match the REST contract: " + msg)
+        with self.lock:
+            if spec == SCANNING:
+                return self._scan(method, sub, body)
+            return self._datamap(method, sub, q, body)
+
+    # --- Data Map ----------------------------------------------------------------------------------
+    def _datamap(self, method: str, p: str, q: dict[str, list[str]], body: Any) -> tuple[int, Any]:
+        s = self.state
+        m = re.fullmatch
+        if method == "GET" and p == "/atlas/v2/glossary":
+            return 200, [self._glossary_out(g) for g in s.glossaries.values()]
+        if method == "POST" and p == "/atlas/v2/glossary":
+            if any(g["name"] == body["name"] for g in s.glossaries.values()):
+                raise ApiError(409, f"glossary {body['name']} exists")
+            new = {**body, "guid": str(uuid.uuid4()), "qualifiedName": body["name"]}
+            s.glossaries[new["guid"]] = new
+            return 200, self._glossary_out(new)
+        if method == "GET" and (r := m(r"/atlas/v2/glossary/([^/]+)/detailed", p)):
+            g = s.glossaries.get(r.group(1))
+            if g is None:
+                raise ApiError(404, "no such glossary")
+            terms = {
+                t["guid"]: self._term_out(t)
+                for t in s.terms.values()
+                if t["anchor"]["glossaryGuid"] == g["guid"]
+            }
+            return 200, {**self._glossary_out(g), "termInfo": terms}
+        if method == "POST" and p in ("/atlas/v2/glossary/terms", "/atlas/v2/glossary/term"):
+            items = body if isinstance(body, list) else [body]
+            hierarchy = q.get("includeTermHierarchy") == ["true"]
+            prepared = [self._prepare_term(t, hierarchy, None) for t in items]
+            names = [t["qualifiedName"] for t in prepared]
+            if len(set(names)) != len(names):
+                raise ApiError(400, "duplicate terms in one request")
+            for t in prepared:
+                t["guid"] = str(uuid.uuid4())
+                self._store_term(t)
+            out = [self._term_out(t) for t in prepared]
+            return 200, out if isinstance(body, list) else out[0]
+        if (r := m(r"/atlas/v2/glossary/term/([^/]+)(/partial)?", p)) and method in ("PUT", "DELETE", "GET"):
+            guid = r.group(1)
+            term = s.terms.get(guid)
+            if term is None:
+                raise ApiError(404, f"no term {guid}")
+            if method == "GET":
+                return 200, self._term_out(term)
+            if method == "DELETE":
+                if self._assigned(guid):
+                    raise ApiError(400, f"term {term['name']} is assigned to entities and cannot be deleted")
+                if any((c.get("hierarchyInfo") or [{}])[-1].get("guid") == guid for c in s.terms.values()):
+                    raise ApiError(400, f"term {term['name']} has child terms")
+                self._set_relations(term, "synonyms", [])
+                self._set_relations(term, "seeAlso", [])
+                del s.terms[guid]
+                return 204, None
+            if r.group(2):  # partial: only simple string fields
+                for k, v in body.items():
+                    if k not in ("shortDescription", "longDescription", "abbreviation", "usage", "status"):
+                        raise ApiError(400, f"partial update of {k} is not supported")
+                    term[k] = v
+                return 200, self._term_out(term)
+            hierarchy = q.get("includeTermHierarchy") == ["true"]
+            new = self._prepare_term(body, hierarchy, guid)
+            new["guid"] = guid
+            self._store_term(new)
+            return 200, self._term_out(new)
+        if r := m(r"/atlas/v2/glossary/terms/([^/]+)/assignedEntities", p):
+            term_guid = r.group(1)
+            if term_guid not in s.terms:
+                raise ApiError(404, f"no term {term_guid}")
+            if method == "GET":
+                return 200, [
+                    self._assignment_out(rel, a) for rel, a in s.assignments.items() if a["term"] == term_guid
+                ]
+            if method == "POST":
+                for obj in body:
+                    if obj.get("guid") not in s.entities:
+                        raise ApiError(404, f"no entity {obj.get('guid')}")
+                    if any(
+                        a["term"] == term_guid and a["entity"] == obj["guid"] for a in s.assignments.values()
+                    ):
+                        raise ApiError(409, f"term already assigned to {obj['guid']}")
+                for obj in body:
+                    attrs = (obj.get("relationshipAttributes") or {}).get("attributes") or {}
+                    s.assignments[str(uuid.uuid4())] = {
+                        "term": term_guid,
+                        "entity": obj["guid"],
+                        "attributes": attrs,
+                    }
+                return 204, None
+            if method == "DELETE":
+                for obj in body:
+                    rel = obj.get("relationshipGuid")
+                    if not rel:
+                        raise ApiError(400, "removing an assignment needs its relationshipGuid")
+                    a = s.assignments.get(rel)
+                    if a is None or a["term"] != term_guid or a["entity"] != obj.get("guid"):
+                        raise ApiError(404, f"no assignment {rel}")
+                for obj in body:
+                    del s.assignments[obj["relationshipGuid"]]
+                return 204, None
+        if method == "GET" and (r := m(r"/atlas/v2/entity/bulk/uniqueAttribute/type/([^/]+)", p)):
+            type_name = r.group(1)
+            if type_name not in s.entity_defs:
+                raise ApiError(404, f"unknown type {type_name}")
+            qns = [v[0] for k, v in q.items() if re.fullmatch(r"attr_\d+:qualifiedName", k)]
+            if len(qns) > 150:
+                raise ApiError(400, "too many qualified names")
+            found = [s.qn[(type_name, qn)] for qn in qns if (type_name, qn) in s.qn]
+            return 200, self._with_ext(found)
+        if p == "/atlas/v2/entity/bulk" and method == "GET":
+            guids = q.get("guid", [])
+            if len(guids) > 150:
+                raise ApiError(400, "too many guids")
+            return 200, self._with_ext([g for g in guids if g in s.entities])
+        if p == "/atlas/v2/entity/bulk" and method == "POST":
+            return 200, self._upsert_entities(body["entities"])
+        if p == "/atlas/v2/entity/bulk" and method == "DELETE":
+            deleted = []
+            for gid in q.get("guid", []):
+                gone = s.entities.pop(gid, None)
+                if gone is None:
+                    continue
+                s.qn.pop((gone["typeName"], gone["attributes"]["qualifiedName"]), None)
+                for rel in [r for r, a in s.assignments.items() if a["entity"] == gid]:
+                    del s.assignments[rel]
+                deleted.append({"guid": gid, "typeName": gone["typeName"]})
+            return 200, {"mutatedEntities": {"DELETE": deleted}}
+        if p == "/atlas/v2/entity/bulk/setClassifications" and method == "POST":
+            headers = body.get("guidHeaderMap") or {}
+            if len(headers) > 1000:
+                raise ApiError(400, "too many entities")
+            for guid, h in headers.items():
+                if guid not in s.entities:
+                    raise ApiError(404, f"no entity {guid}")
+                types = [c.get("typeName") for c in h.get("classifications") or []]
+                if len(set(types)) != len(types):
+                    raise ApiError(400, f"classification listed twice on {guid}")
+                for c in h.get("classifications") or []:
+                    d = s.classification_defs.get(c.get("typeName", ""))
+                    if d is None:
+                        raise ApiError(400, f"unknown classification type {c.get('typeName')}")
+                    allowed = {a["name"] for a in d.get("attributeDefs") or []}
+                    if set(c.get("attributes") or {}) - allowed:
+                        raise ApiError(
+                            400,
+                            f"classification {d['name']} has no attribute(s) {set(c['attributes']) - allowed}",
+                        )
+            for guid, h in headers.items():
+                s.entities[guid]["classifications"] = [
+                    {"typeName": c["typeName"], "attributes": c.get("attributes") or {}}
+                    for c in h.get("classifications") or []
+                ]
+            return 200, sorted(headers)
+        if p == "/atlas/v2/types/typedefs":
+            return self._typedefs(method, q, body)
+        if method == "GET" and (r := m(r"/atlas/v2/types/typedef/name/([^/]+)", p)):
+            d = s.classification_defs.get(r.group(1)) or s.entity_defs.get(r.group(1))
+            if d is None:
+                raise ApiError(404, f"no type {r.group(1)}")
+            return 200, d
+        if method == "POST" and p == "/search/query":
+            etype = (body.get("filter") or {}).get("entityType")
+            hits = [
+                {
+                    "id": g,
+                    "qualifiedName": e["attributes"]["qualifiedName"],
+                    "entityType": e["typeName"],
+                    "name": e["attributes"].get("name"),
+                }
+                for g, e in s.entities.items()
+                if etype is None or e["typeName"] == etype
+            ]
+            limit = int(body.get("limit") or 50)
+            return 200, {"@search.count": len(hits), "value": hits[:limit]}
+        raise ApiError(404, f"not implemented: {method} {p}")
+
+    def _glossary_out(self, g: dict[str, Any]) -> dict[str, Any]:
+        terms = [
+            {"termGuid": t["guid"], "displayText": t["name"]}
+            for t in self.state.terms.values()
+            if t["anchor"]["glossaryGuid"] == g["guid"]
+        ]
+        return {**g, "terms": terms}
+
+    def _assigned(self, term_guid: str) -> bool:
+        return any(a["term"] == term_guid for a in self.state.assignments.values())
+
+    def _prepare_term(self, body: dict[str, Any], hierarchy: bool, guid: str | None) -> dict[str, Any]:
+        s = self.state
+        anchor = body.get("anchor") or {}
+        g = s.glossaries.get(anchor.get("glossaryGuid", ""))
+        if g is None:
+            raise ApiError(400, "a term needs anchor.glossaryGuid of an existing glossary")
+        if not body.get("name"):
+            raise ApiError(400, "a term needs a name")
+        info = body.get("hierarchyInfo") or []
+        if info and not hierarchy:
+            raise ApiError(400, "hierarchyInfo needs includeTermHierarchy=true")
+        parent_name = None
+        if info:
+            parent = s.terms.get(info[-1].get("guid", ""))
+            if parent is None:
+                raise ApiError(400, "parent term in hierarchyInfo does not exist")
+            parent_name = parent["name"]
+        qn = f"{parent_name}_{body['name']}@{g['name']}" if parent_name else f"{body['name']}@{g['name']}"
+        for t in s.terms.values():
+            if t["qualifiedName"] == qn and t["guid"] != guid:
+                raise ApiError(409, f"term {qn} already exists")
+        for key in ("synonyms", "seeAlso"):
+            for h in body.get(key) or []:
+                if h.get("termGuid") not in s.terms and h.get("termGuid") != guid:
+                    raise ApiError(400, f"{key}: no term {h.get('termGuid')}")
+        term = {k: v for k, v in body.items() if k not in ("assignedEntities",)}
+        term["qualifiedName"] = qn
+        term["anchor"] = {"glossaryGuid": g["guid"], "displayText": g["name"]}
+        return term
+
+    def _store_term(self, term: dict[str, Any]) -> None:
+        old = self.state.terms.get(term["guid"], {})
+        syn, see = term.pop("synonyms", None), term.pop("seeAlso", None)
+        term["synonyms"], term["seeAlso"] = old.get("synonyms", []), old.get("seeAlso", [])
+        self.state.terms[term["guid"]] = term
+        self._set_relations(term, "synonyms", syn or [])
+        self._set_relations(term, "seeAlso", see or [])
+
+    def _set_relations(self, term: dict[str, Any], key: str, headers: list[dict[str, Any]]) -> None:
+        """Symmetric relations: both ends list each other, like Atlas's synonym/seeAlso relationships."""
+        s = self.state
+        new = {h["termGuid"] for h in headers if h.get("termGuid") in s.terms}
+        old = {h["termGuid"] for h in term.get(key) or []}
+        term[key] = [{"termGuid": g, "displayText": s.terms[g]["name"]} for g in sorted(new)]
+        for g in old - new:
+            other = s.terms.get(g)
+            if other:
+                other[key] = [h for h in other.get(key) or [] if h["termGuid"] != term["guid"]]
+        for g in new:
+            other = s.terms[g]
+            if all(h["termGuid"] != term["guid"] for h in other.get(key) or []):
+                other[key] = [*other.get(key, []), {"termGuid": term["guid"], "displayText": term["name"]}]
+
+    def _assignment_out(self, rel: str, a: dict[str, Any]) -> dict[str, Any]:
+        e = self.state.entities.get(a["entity"], {})
+        return {
+            "guid": a["entity"],
+            "typeName": e.get("typeName"),
+            "displayText": (e.get("attributes") or {}).get("name"),
+            "relationshipGuid": rel,
+            "relationshipStatus": "ACTIVE",
+            "relationshipType": "AtlasGlossarySemanticAssignment",
+            "relationshipAttributes": {
+                "typeName": "AtlasGlossarySemanticAssignment",
+                "attributes": a["attributes"],
+            },
+        }
+
+    def _term_out(self, t: dict[str, Any]) -> dict[str, Any]:
+        assigned = [
+            self._assignment_out(r, a) for r, a in self.state.assignments.items() if a["term"] == t["guid"]
+        ]
+        return {**t, "assignedEntities": assigned}
+
+    # entities
+    def _resolve(self, ref: Any) -> str:
+        s = self.state
+        if isinstance(ref, dict):
+            if ref.get("guid") in s.entities:
+                return str(ref["guid"])
+            qn = (ref.get("uniqueAttributes") or {}).get("qualifiedName")
+            key = (ref.get("typeName", ""), qn)
+            if key in s.qn:
+                return s.qn[key]
+        raise ApiError(404, f"referenced entity not found: {ref}")
+
+    def _upsert_entities(self, entities: list[dict[str, Any]]) -> dict[str, Any]:
+        s = self.state
+        if len(entities) > 100:
+            raise ApiError(400, "at most 100 entities per bulk request")
+        created, updated = [], []
+        staged: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+        for e in entities:
+            t = e.get("typeName", "")
+            d = s.entity_defs.get(t)
+            if d is None:
+                raise ApiError(404, f"unknown entity type {t}")
+            qn = (e.get("attributes") or {}).get("qualifiedName")
+            if not qn:
+                raise ApiError(400, "an entity needs attributes.qualifiedName")
+            if t not in BUILTIN_ENTITY_TYPES:
+                allowed = PROCESS_ATTRS | {a["name"] for a in d.get("attributeDefs") or []}
+                extra = set(e.get("attributes") or {}) - allowed
+                if extra:
+                    raise ApiError(400, f"type {t} has no attribute(s) {sorted(extra)}")
+            guid = s.qn.get((t, qn)) or str(uuid.uuid4())
+            staged.append((guid, e, {"typeName": t, "qualifiedName": qn}))
+        # create first so references inside the batch resolve, then resolve relationships
+        for guid, _e, key in staged:
+            cur = s.entities.get(guid)
+            if cur is None:
+                cur = {
+                    "guid": guid,
+                    "typeName": key["typeName"],
+                    "attributes": {},
+                    "customAttributes": {},
+                    "classifications": [],
+                    "rels": {},
+                    "status": "ACTIVE",
+                }
+                s.entities[guid] = cur
+                s.qn[(key["typeName"], key["qualifiedName"])] = guid
+                created.append(guid)
+            else:
+                updated.append(guid)
+        try:
+            for guid, e, _ in staged:
+                cur = s.entities[guid]
+                attrs = dict(e.get("attributes") or {})
+                for k in ("inputs", "outputs"):
+                    if k in attrs:
+                        cur["rels"][k] = [self._resolve(r) for r in attrs.pop(k) or []]
+                cur["attributes"].update(attrs)
+                if "customAttributes" in e:
+                    cur["customAttributes"] = dict(e["customAttributes"] or {})
+                for k, ref in (e.get("relationshipAttributes") or {}).items():
+                    cur["rels"][k] = (
+                        [self._resolve(r) for r in ref] if isinstance(ref, list) else self._resolve(ref)
+                    )
+                if "classifications" in e:
+                    cur["classifications"] = [
+                        {"typeName": c["typeName"], "attributes": c.get("attributes") or {}}
+                        for c in e["classifications"] or []
+                    ]
+        except ApiError:
+            for guid in created:  # all or nothing
+                e = s.entities.pop(guid)
+                s.qn.pop((e["typeName"], e["attributes"].get("qualifiedName") or ""), None)
+            raise
+
+        def hdr(g: str) -> dict[str, Any]:
+            e = s.entities[g]
+            return {
+                "guid": g,
+                "typeName": e["typeName"],
+                "attributes": {"qualifiedName": e["attributes"]["qualifiedName"]},
+            }
+
+        return {
+            "mutatedEntities": {"CREATE": [hdr(g) for g in created], "UPDATE": [hdr(g) for g in updated]},
+            "guidAssignments": {},
+        }
+
+    def _ref(self, guid: str) -> dict[str, Any]:
+        e = self.state.entities[guid]
+        return {
+            "guid": guid,
+            "typeName": e["typeName"],
+            "uniqueAttributes": {"qualifiedName": e["attributes"]["qualifiedName"]},
+            "displayText": e["attributes"].get("name"),
+        }
+
+    def _entity_out(self, guid: str) -> dict[str, Any]:
+        s = self.state
+        e = s.entities[guid]
+        rel: dict[str, Any] = {}
+        attrs = dict(e["attributes"])
+        for k, v in e["rels"].items():
+            if k in ("inputs", "outputs"):
+                attrs[k] = [self._ref(g) for g in v if g in s.entities]
+            elif isinstance(v, list):
+                rel[k] = [self._ref(g) for g in v if g in s.entities]
+            elif v in s.entities:
+                rel[k] = self._ref(v)
+        for other_guid, other in s.entities.items():
+            for (ctype, attr), inverse in INVERSE.items():
+                if other["typeName"] == ctype and other["rels"].get(attr) == guid:
+                    rel.setdefault(inverse, []).append(self._ref(other_guid))
+        meanings = [
+            {
+                "termGuid": a["term"],
+                "relationGuid": r,
+                "displayText": s.terms[a["term"]]["name"],
+                "description": a["attributes"].get("description"),
+            }
+            for r, a in s.assignments.items()
+            if a["entity"] == guid and a["term"] in s.terms
+        ]
+        return {
+            "guid": guid,
+            "typeName": e["typeName"],
+            "attributes": attrs,
+            "customAttributes": e["customAttributes"],
+            "classifications": [{**c, "entityGuid": guid} for c in e["classifications"]],
+            "meanings": meanings,
+            "relationshipAttributes": rel,
+            "status": e["status"],
+        }
+
+    def _with_ext(self, guids: list[str]) -> dict[str, Any]:
+        entities = [self._entity_out(g) for g in guids]
+        referred: dict[str, Any] = {}
+        todo = list(entities)
+        while todo:
+            ent = todo.pop()
+            for k, v in ent["relationshipAttributes"].items():
+                if (ent["typeName"], k) not in OWNED:
+                    continue
+                for ref in v if isinstance(v, list) else [v]:
+                    if ref["guid"] not in referred:
+                        referred[ref["guid"]] = self._entity_out(ref["guid"])
+                        todo.append(referred[ref["guid"]])
+        return {"entities": entities, "referredEntities": referred}
+
+    def _typedefs(self, method: str, q: dict[str, list[str]], body: Any) -> tuple[int, Any]:
+        s = self.state
+        if method == "GET":
+            kind = (q.get("type") or [""])[0]
+            out: dict[str, Any] = {}
+            if kind in ("", "classification"):
+                out["classificationDefs"] = list(s.classification_defs.values())
+            if kind in ("", "entity"):
+                out["entityDefs"] = list(s.entity_defs.values())
+            return 200, out
+        cdefs, edefs = body.get("classificationDefs") or [], body.get("entityDefs") or []
+        if method == "POST":
+            for d in cdefs:
+                if d["name"] in s.classification_defs:
+                    raise ApiError(409, f"type {d['name']} exists")
+            for d in edefs:
+                if d["name"] in s.entity_defs:
+                    raise ApiError(409, f"type {d['name']} exists")
+                for sup in d.get("superTypes") or []:
+                    if sup not in s.entity_defs:
+                        raise ApiError(400, f"unknown superType {sup}")
+        if method == "PUT":
+            for d in cdefs:
+                if d["name"] not in s.classification_defs:
+                    raise ApiError(404, f"no type {d['name']}")
+        if method in ("POST", "PUT"):
+            for d in cdefs:
+                s.classification_defs[d["name"]] = {
+                    **d,
+                    "category": "CLASSIFICATION",
+                    "guid": str(uuid.uuid4()),
+                }
+            for d in edefs:
+                s.entity_defs[d["name"]] = {**d, "category": "ENTITY"}
+            return 200, {"classificationDefs": cdefs, "entityDefs": edefs}
+        if method == "DELETE":
+            for d in cdefs:
+                if any(c["typeName"] == d["name"] for e in s.entities.values() for c in e["classifications"]):
+                    raise ApiError(409, f"type {d['name']} is in use")
+            for d in cdefs:
+                s.classification_defs.pop(d["name"], None)
+            return 204, None
+        raise ApiError(405, method)
+
+    # --- Scanning ----------------------------------------------------------------------------------
+    def _scan(self, method: str, p: str, body: Any) -> tuple[int, Any]:
+        s = self.state
+        if method == "GET" and p == "/classificationrules":
+            return 200, {"value": list(s.rules.values()), "count": len(s.rules)}
+        r = re.fullmatch(r"/classificationrules/([^/]+)", p)
+        if not r:
+            raise ApiError(404, f"not implemented: {method} {p}")
+        name = r.group(1)
+        if method == "PUT":
+            if not RULE_NAME.fullmatch(name):
+                raise ApiError(400, f"rule name {name} must match {RULE_NAME.pattern}")
+            if body.get("kind") != "Custom":
+                raise ApiError(400, "only Custom rules can be written")
+            props = body.get("properties") or {}
+            if props.get("classificationName") not in s.classification_defs:
+                raise ApiError(400, f"classification {props.get('classificationName')} does not exist")
+            version = (s.rules.get(name, {}).get("properties", {}).get("version") or 0) + 1
+            s.rules[name] = {
+                "id": f"classificationrules/{name}",
+                "name": name,
+                "kind": "Custom",
+                "properties": {**props, "version": version, "classificationAction": "Keep"},
+            }
+            return 200, s.rules[name]
+        if method == "GET":
+            if name not in s.rules:
+                raise ApiError(404, f"no rule {name}")
+            return 200, s.rules[name]
+        if method == "DELETE":
+            if name not in s.rules:
+                raise ApiError(404, f"no rule {name}")
+            return 200, s.rules.pop(name)
+        raise ApiError(405, method)
