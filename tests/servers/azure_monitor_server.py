@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from azure_contracts import validate_request  # noqa: E402
+from azure_contracts import find_operation, validate_request  # noqa: E402
 
 INSIGHTS = "monitor/resource-manager/Microsoft.Insights/stable"
 ARM_TYPES = {
@@ -223,7 +223,8 @@ class _Handler(BaseHTTPRequestHandler):
                 _readonly(rtype, resource, created or datetime.now(UTC).isoformat())
                 st.resources[key] = resource
                 st.writes += 1
-            self._send(200 if created else 201, resource)
+            codes = find_operation(spec, "PUT", path)[0].get("responses", {})
+            self._send(201 if not created and "201" in codes else 200, resource)  # as the swagger says
         else:
             self._error(405, "MethodNotAllowed", method)
 
