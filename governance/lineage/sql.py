@@ -358,6 +358,8 @@ def _merge(
     result.targets += sub.targets
     result.inputs += sub.inputs
     result.problems += sub.problems
+    for ds, cols in sub.row_count_columns.items():
+        result.row_count_columns.setdefault(ds, []).extend(cols)
     outputs = result.outputs.setdefault(target, [])
     outputs += [c for c in sub.outputs.get(target, []) if c not in outputs]
     result.edges += [e for e in sub.edges if e.source != target]  # the target feeding itself is no lineage
@@ -437,14 +439,15 @@ def _classify(node: Node, child: Node) -> Step:
     if not isinstance(select, exp.Expr) or isinstance(select, exp.Table | exp.Star):
         return IDENTITY
     if isinstance(node.source, exp.SetOperation) and node.name.upper() in ("UNION", "INTERSECT", "EXCEPT"):
-        return IDENTITY  # a set operation passes each branch's column through
-    occurrences = [c for c in select.find_all(exp.Column) if _column_matches(c, child)]
+        if isinstance(node.source, exp.Union) or (node.downstream and child is node.downstream[0]):
+            return IDENTITY  # a set operation passes each branch's column through
+        return Step("filter", "FILTER")  # EXCEPT / INTERSECT: later branches only decide which rows stay
+    columns = list(select.find_all(exp.Column))
+    # the child is named after the column, except a set operation (UNION) or a subquery in the projection:
+    # then every column of the projection leads to it
+    occurrences = [c for c in columns if _column_matches(c, child)] or columns
     if not occurrences:
-        # reached through a scalar subquery or an unresolved star: a derived value
-        inner = select.unalias() if isinstance(select, exp.Alias) else select
-        if isinstance(inner, exp.Subquery | exp.Column):
-            return IDENTITY
-        return _occurrence_step(inner, select)
+        return IDENTITY
     step: Step | None = None
     for col in occurrences:
         step = _merge_paths(step, _occurrence_step(col, select))
@@ -469,6 +472,7 @@ def _occurrence_step(node: exp.Expr, select: exp.Expr) -> Step:
     top = select.unalias() if isinstance(select, exp.Alias) else select
     if node is top:
         return IDENTITY
+    VALUE_COPYING = _value_copying()  # noqa: N806 - window navigation copies a value, it does not aggregate
     masking = aggregation = transformed = False
     child, parent = node, node.parent
     while parent is not None and child is not select and child is not top:
@@ -479,10 +483,10 @@ def _occurrence_step(node: exp.Expr, select: exp.Expr) -> Step:
         if isinstance(parent, exp.Case) and child is parent.this:
             return Step("filter", "CONDITIONAL")  # CASE x WHEN … : x only chooses the branch
         if isinstance(parent, exp.Filter) and child is parent.expression:
-            return Step("filter", "FILTER")
+            return Step("filter", "CONDITIONAL")  # agg(x) FILTER (WHERE …): picks the rows of this column
         if isinstance(parent, exp.Func) and _function_name(parent) in MASKING_FUNCTIONS:
             masking = True
-        elif isinstance(parent, exp.AggFunc):
+        elif isinstance(parent, exp.AggFunc) and not isinstance(parent, VALUE_COPYING):
             aggregation = True
         elif not isinstance(parent, exp.Paren | exp.Alias):
             transformed = True
@@ -494,6 +498,13 @@ def _occurrence_step(node: exp.Expr, select: exp.Expr) -> Step:
     if transformed:
         return Step("transformation", "TRANSFORMATION")
     return IDENTITY
+
+
+def _value_copying() -> tuple[type, ...]:
+    from sqlglot import exp
+
+    names = ("Lag", "Lead", "FirstValue", "LastValue", "NthValue", "AnyValue", "ArgMax", "ArgMin")
+    return tuple(getattr(exp, n) for n in names if hasattr(exp, n))
 
 
 def _function_name(func: exp.Func) -> str:
