@@ -1,0 +1,1 @@
+"""Self-contained HTML (+ JSON) reports: the nightly quality report and the governance audit."""
