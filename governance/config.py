@@ -233,10 +233,23 @@ class SmtpConfig(Spec):
     username: str | None = None
     password: str | None = Field(None, description="use ${VAR}; never a literal secret")
     starttls: bool = False
+    ssl: bool = Field(False, description="implicit TLS (SMTPS, usually port 465)")
+    timeout_seconds: float = Field(20, gt=0)
+
+    @field_validator("password")
+    @classmethod
+    def _no_literal_secret(cls, v: str | None) -> str | None:
+        if v is not None and not env_names(v):
+            raise ValueError("smtp.password must come from the environment: use ${VAR}")
+        return v
 
 
 class NotifyConfig(Spec):
-    smtp: SmtpConfig = Field(default_factory=SmtpConfig)
+    smtp: SmtpConfig | None = Field(
+        None, description="e-mail receivers of action groups are notified only when an SMTP server is configured"
+    )
+    webhook_timeout_seconds: float = Field(10, gt=0)
+    max_retries: int = Field(2, ge=0)
 
 
 class QualityConfig(Spec):

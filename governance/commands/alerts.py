@@ -38,3 +38,16 @@ def apply_cmd(app: App, prune: bool) -> int:
     result = apply(app.project(), prune=prune)
     emit(app.output, result.payload, result.text)
     return result.exit_code
+
+
+@command.command("evaluate")
+@click.option("--no-notify", is_flag=True, help="Evaluate and keep state, but send nothing.")
+@pass_app
+def evaluate_cmd(app: App, no_notify: bool) -> int:
+    """Evaluate the rules on the local metric history and notify action groups (webhook, e-mail) on
+    fired/resolved transitions; exit 1 while an alert is firing, 3 if a notification could not be sent."""
+    from governance.monitor.alerts.evaluate import evaluate
+
+    result = evaluate(app.project(), notify=not no_notify)
+    emit(app.output, result.payload, result.text)
+    return result.exit_code
