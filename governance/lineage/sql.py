@@ -251,6 +251,7 @@ def _query(
     from sqlglot.errors import SqlglotError
     from sqlglot.lineage import lineage
 
+    _inline_named_windows(query)
     qualified, scope = _qualify(query, mapping, dialect, result)
     if scope is None:
         result.problems.append(SqlProblem("unsupported_sql", "no query to trace", _line_of(query)))
@@ -286,6 +287,27 @@ def _query(
     for ds, col, subtype in _filter_columns(scope, mapping, dialect):
         for out in out_names:
             result.edges.append(ColumnEdge(ds, col, target, out, "filter", subtype))
+
+
+def _inline_named_windows(query: exp.Expr) -> None:
+    """`f(x) OVER w … WINDOW w AS (PARTITION BY …)` → the window spelled out where it is used, so the
+    partition and order columns are seen as the window inputs of that column."""
+    from sqlglot import exp
+
+    for select in list(query.find_all(exp.Select)):
+        defs = {w.this.name: w for w in select.args.get("windows") or [] if isinstance(w.this, exp.Identifier)}
+        if not defs:
+            continue
+        for win in [w for w in select.find_all(exp.Window) if w.args.get("alias") is not None]:
+            named = defs.get(win.args["alias"].name)
+            if named is None or win in defs.values():
+                continue
+            for key in ("partition_by", "order", "spec"):
+                value = named.args.get(key)
+                if value is not None and not win.args.get(key):
+                    win.set(key, [v.copy() for v in value] if isinstance(value, list) else value.copy())
+            win.set("alias", None)
+        select.set("windows", None)
 
 
 def _insert(
