@@ -1,0 +1,222 @@
+"""Catalog sync scenarios, the same list against SQLite, PostgreSQL and the local Purview Data Map server."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from conftest import CatalogEnv
+
+from governance.catalog.model import all_entities
+from governance.catalog.service import drift, show, sync
+from governance.metrics import query
+
+
+def qn(env: CatalogEnv, name: str) -> str:
+    return all_entities(env.project())[name].qualified_name
+
+
+def expected(env: CatalogEnv) -> dict[str, Any]:
+    return {
+        "terms": {
+            "Customer Metrics": ("Measures that describe customers and their behaviour.", "Approved", None),
+            "Customer Lifetime Value": (
+                "Net revenue expected from a customer over the whole relationship.",
+                "Approved",
+                "Customer Metrics",
+            ),
+            "Daily Revenue": ("Revenue per business day, region and payment method.", "Approved", None),
+            "Payment Method": (
+                "How a customer paid (credit_card, debit_card, paypal, bank_transfer, apple_pay, google_pay, cash).",
+                "Draft",
+                None,
+            ),
+            "Churn Risk": ("Likelihood that a customer stops buying within 90 days.", "Draft", None),
+        },
+        "assignments": {
+            ("Customer Lifetime Value", qn(env, "gold.customer360_view.lifetime_value")),
+            ("Daily Revenue", qn(env, "gold.daily_revenue")),
+            ("Daily Revenue", qn(env, "gold.daily_revenue.revenue")),
+            ("Payment Method", qn(env, "silver.transactions.payment_method")),
+        },
+        "classifications": {
+            (qn(env, "silver.customers"), "Confidential"),
+            (qn(env, "silver.customers.email"), "PII"),
+            (qn(env, "silver.customers.name"), "PII"),
+            (qn(env, "silver.customers.customer_id"), "Confidential"),
+            (qn(env, "gold.daily_revenue"), "Public"),
+        },
+        "rules": {"SMARTFLOW-EMAIL", "SMARTFLOW-PHONE"},
+    }
+
+
+def apply_all(env: CatalogEnv, **kw: Any) -> dict[str, dict[str, Any]]:
+    out = {}
+    for kind in ("classifications", "glossary"):
+        out[kind] = sync(env.project(), kind, apply=True, **kw).payload
+    return out
+
+
+def pending(payload: dict[str, Any]) -> list[tuple[str, str, str]]:
+    return sorted((c["action"], c["kind"], c["name"]) for c in payload["changes"] if c["action"] != "noop")
+
+
+def assert_state_equals_files(env: CatalogEnv) -> None:
+    snap, want = env.snapshot(), expected(env)
+    for key in ("terms", "assignments", "classifications", "rules"):
+        assert snap[key] == want[key], key
+    dupes = [q for q, n in Counter(snap["entities"]).items() if n > 1]
+    assert not dupes and len(snap["term_names"]) == len(set(snap["term_names"]))
+
+
+def test_empty_catalog_apply_then_reapply_writes_nothing(catalog_env: CatalogEnv) -> None:
+    env = catalog_env
+    plan = sync(env.project(), "glossary", apply=False).payload
+    assert plan["summary"]["create"] > 0 and plan["requests"]["write"] == 0
+    assert env.snapshot()["term_names"] == []  # --plan changed nothing
+
+    first = apply_all(env)
+    assert first["glossary"]["requests"]["write"] > 0
+    assert_state_equals_files(env)
+
+    again = apply_all(env)
+    for kind, payload in again.items():
+        assert payload["requests"]["write"] == 0, kind
+        assert (
+            payload["summary"]["create"] == payload["summary"]["update"] == payload["summary"]["delete"] == 0
+        )
+    coverage = query(env.project().state_dir, "glossary_coverage_percent")
+    assert coverage and 0 < coverage[-1].value < 100
+    assert drift(env.project()).payload["changes"] == []
+
+
+def test_edited_files_give_a_minimal_plan(catalog_env: CatalogEnv) -> None:
+    env = catalog_env
+    apply_all(env)
+    env.edit("glossary/smartflow.yaml", "Likelihood that a customer", "Probability that a customer")
+    env.edit(
+        "classifications/smartflow.yaml", "columns: {email: [PII], name: [PII],", "columns: {email: [PII],"
+    )
+    env.edit(
+        "classifications/smartflow.yaml",
+        "table: [Public]",
+        "table: [Public]\n    columns: {revenue: [Confidential]}",
+    )
+    g = sync(env.project(), "glossary", apply=False).payload
+    c = sync(env.project(), "classifications", apply=False).payload
+    assert pending(g) == [("update", "term", "Churn Risk")]
+    change = next(x for x in g["changes"] if x["name"] == "Churn Risk")
+    assert change["before"]["definition"].startswith("Likelihood") and change["after"][
+        "definition"
+    ].startswith("Probability")
+    assert pending(c) == [
+        ("create", "classification", "gold.daily_revenue.revenue: Confidential"),
+        ("delete", "classification", "silver.customers.name: PII"),
+    ]
+    apply_all(env)
+    snap = env.snapshot()
+    assert snap["terms"]["Churn Risk"][0].startswith("Probability")
+    assert (qn(env, "silver.customers.name"), "PII") not in snap["classifications"]
+    assert (qn(env, "gold.daily_revenue.revenue"), "Confidential") in snap["classifications"]
+    assert all(p["requests"]["write"] == 0 for p in apply_all(env).values())
+
+
+def test_prune_deletes_only_managed_objects(catalog_env: CatalogEnv) -> None:
+    env = catalog_env
+    apply_all(env)
+    env.hand_add_term("Net Promoter Score", "Made in the catalog UI.")
+    env.hand_set_classifications("silver.transactions.payment_method", add=["Confidential"])
+    env.edit(
+        "glossary/smartflow.yaml", "  - name: Churn Risk\n", "  - name: Churn Risk Old\n"
+    )  # renamed: old one leaves
+    env.edit("classifications/smartflow.yaml", "  - name: SMARTFLOW.PHONE\n", "  - name: SMARTFLOW.MOBILE\n")
+
+    plan = sync(env.project(), "glossary", apply=False).payload
+    assert ("delete", "term", "Churn Risk") not in pending(plan)  # no --prune, no delete
+    notes = {c["name"]: c.get("note", "") for c in plan["changes"]}
+    assert "unmanaged" in notes["Net Promoter Score"] and "--prune" in notes["Churn Risk"]
+
+    g = sync(env.project(), "glossary", apply=True, prune=True).payload
+    c = sync(env.project(), "classifications", apply=True, prune=True).payload
+    assert ("delete", "term", "Churn Risk") in pending(g)
+    assert ("delete", "rule", "SMARTFLOW-PHONE") in pending(c) and (
+        "create",
+        "rule",
+        "SMARTFLOW-MOBILE",
+    ) in pending(c)
+    snap = env.snapshot()
+    assert "Churn Risk" not in snap["terms"] and "Churn Risk Old" in snap["terms"]
+    assert "Net Promoter Score" in snap["terms"]  # UI-made: never touched
+    assert (qn(env, "silver.transactions.payment_method"), "Confidential") in snap["classifications"]
+    assert snap["rules"] == {"SMARTFLOW-EMAIL", "SMARTFLOW-MOBILE"}
+    unmanaged = [x for x in c["changes"] if x.get("managed") is False]
+    assert [x["name"] for x in unmanaged] == ["silver.transactions.payment_method: Confidential"]
+
+
+def test_removed_term_still_assigned_is_expired_unless_forced(catalog_env: CatalogEnv) -> None:
+    env = catalog_env
+    apply_all(env)
+    text = (env.root / "glossary/smartflow.yaml").read_text()
+    start = text.index("  - name: Payment Method")
+    end = text.index("  - name: Churn Risk")
+    env.write("glossary/smartflow.yaml", text[:start] + text[end:])
+    result = sync(env.project(), "glossary", apply=True, prune=True).payload
+    item = next(c for c in result["changes"] if c["name"] == "Payment Method" and c["kind"] == "term")
+    assert item["action"] == "update" and item["after"]["status"] == "Expired"
+    snap = env.snapshot()
+    assert snap["terms"]["Payment Method"][1] == "Expired"
+    assert ("Payment Method", qn(env, "silver.transactions.payment_method")) in snap["assignments"]
+    # idempotent: expired stays expired, no writes
+    assert sync(env.project(), "glossary", apply=True, prune=True).payload["requests"]["write"] == 0
+
+    forced = sync(env.project(), "glossary", apply=True, prune=True, force=True).payload
+    assert ("delete", "term", "Payment Method") in pending(forced)
+    snap = env.snapshot()
+    assert "Payment Method" not in snap["terms"]
+    assert all(t != "Payment Method" for t, _ in snap["assignments"])
+
+
+def test_ui_assignment_keeps_a_removed_term_and_is_left_alone(catalog_env: CatalogEnv) -> None:
+    env = catalog_env
+    apply_all(env)
+    env.hand_assign("Churn Risk", "gold.customer360_view.lifetime_value")
+    plan = sync(env.project(), "glossary", apply=False).payload
+    item = next(
+        c for c in plan["changes"] if c["name"] == "Churn Risk -> gold.customer360_view.lifetime_value"
+    )
+    assert item["action"] == "noop" and item.get("managed") is False
+    text = (env.root / "glossary/smartflow.yaml").read_text()
+    env.write("glossary/smartflow.yaml", text[: text.index("  - name: Churn Risk")])
+    sync(env.project(), "glossary", apply=True, prune=True)
+    assert env.snapshot()["terms"]["Churn Risk"][1] == "Expired"
+
+
+def test_drift_reports_hand_edits(catalog_env: CatalogEnv) -> None:
+    env = catalog_env
+    apply_all(env)
+    env.hand_edit_definition("Daily Revenue", "Edited by hand in the UI.")
+    env.hand_set_classifications("silver.customers.email", drop=["PII"])
+    env.hand_add_term("Net Promoter Score", "Made in the catalog UI.")
+    result = drift(env.project())
+    kinds = {(c["drift"], c["kind"], c["name"]) for c in result.payload["changes"]}
+    assert ("changed", "term", "Daily Revenue") in kinds
+    assert ("missing", "classification", "silver.customers.email: PII") in kinds
+    assert ("unmanaged", "term", "Net Promoter Score") in kinds
+    assert result.payload["requests"]["write"] == 0
+    apply_all(env)  # the files win again; the UI-made term stays
+    left = {(c["drift"], c["name"]) for c in drift(env.project()).payload["changes"]}
+    assert left == {("unmanaged", "Net Promoter Score")}
+
+
+def test_show_dataset_and_term(catalog_env: CatalogEnv) -> None:
+    env = catalog_env
+    apply_all(env)
+    ds = show(env.project(), "silver.customers").payload
+    cols = {c["name"]: c["classifications"] for c in ds["columns"]}
+    assert ds["classifications"] == ["Confidential"] and cols["email"] == ["PII"]
+    term = show(env.project(), "Customer Lifetime Value").payload
+    assert term["parent"] == "Customer Metrics" and term["assigned_to"] == [
+        "gold.customer360_view.lifetime_value"
+    ]
+    assert term["related"] == ["Daily Revenue"]
+    assert show(env.project(), "Daily Revenue").payload["related"] == ["Customer Lifetime Value"]  # both ends
