@@ -109,3 +109,20 @@ def test_unreadable_dataset_is_partial_failure(mini_project: Callable[..., Path]
     assert "error" in found["gold.monthly"]
     assert found["bronze.orders"]["missing_partitions"] == ["2026-11-20"]  # the others were still checked
     assert result.exit_code == 3
+
+
+def test_demo_lake_missing_ingest_day_and_late_partition(demo_project: Path) -> None:
+    """On the demo lake: the bronze ingest day that never arrived and the partition that landed late."""
+    defects = json.loads((demo_project / "lake/_demo/defects.json").read_text())["defects"]
+    missing, late = defects["missing_partition"], defects["late_partition"]
+    project = load_project(demo_project / "smartflow.yaml")
+    result = freshness.check(project, record=False)  # the shared demo project stays read-only
+    found = _by_name(result.payload)
+    assert missing["partition"] in found[missing["dataset"]]["missing_partitions"]
+    late_found = {p["partition"]: p for p in found[late["dataset"]]["late_partitions"]}
+    assert late["partition"] in late_found
+    if late.get("late_by_minutes") is not None:
+        assert late_found[late["partition"]]["late_by_minutes"] == late["late_by_minutes"]
+    assert result.exit_code == 1
+    # derived layers show the gap too, but were rebuilt in one go: no arrival judged late there
+    assert missing["partition"] in found["silver.transactions"]["missing_partitions"]
