@@ -7,8 +7,8 @@
 - Custom metrics: POST {resource_id}/metrics, checked for the documented shape (time window, ≤10 dims,
   dimValues matching dimNames, min/max/sum/count).
 - Logs Ingestion: POST /dataCollectionRules/{id}/streams/{stream} (gzip JSON array).
-- Log Analytics query: POST /v1/workspaces/{id}/query, answering `state.query_tables` (and a partial
-  error when `state.query_partial` is set).
+- Log Analytics query: POST /v1/workspaces/{id}/query, answering the tables of the first
+  `state.query_tables` marker found in the query text (and a partial error when `state.query_partial`).
 - Faults: `state.die_after[kind] = n` accepts n requests of that kind ("metrics" | "logs" | "arm"), then
   the server dies mid-request (no response, listening socket closed); `restart()` brings it back on the
   same port with its state.
@@ -71,7 +71,7 @@ class State:
     logs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     log_rules: list[str] = field(default_factory=list)
     queries: list[dict[str, Any]] = field(default_factory=list)
-    query_tables: list[dict[str, Any]] = field(default_factory=list)
+    query_tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # query text marker -> tables
     query_partial: str | None = None
     die_after: dict[str, int] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
@@ -261,7 +261,9 @@ class _Handler(BaseHTTPRequestHandler):
         st = self.server.state
         with st.lock:
             st.queries.append({"workspace": m["ws"], **(body or {})})
-        payload: dict[str, Any] = {"tables": st.query_tables}
+        text = str((body or {}).get("query", ""))
+        tables = next((t for marker, t in st.query_tables.items() if marker in text), [])
+        payload: dict[str, Any] = {"tables": tables}
         if st.query_partial:
             payload["error"] = {
                 "code": "PartialError",
