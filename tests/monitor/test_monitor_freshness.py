@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from helpers import run_cli
 from monitor_data import AS_OF
 
@@ -126,3 +128,69 @@ def test_demo_lake_missing_ingest_day_and_late_partition(demo_project: Path) -> 
     assert result.exit_code == 1
     # derived layers show the gap too, but were rebuilt in one go: no arrival judged late there
     assert missing["partition"] in found["silver.transactions"]["missing_partitions"]
+
+
+def test_sql_dataset_pushed_down_to_postgres(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlalchemy as sa
+
+    schema = f"mon_{uuid.uuid4().hex[:8]}"
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        conn.execute(
+            sa.text(f'CREATE TABLE "{schema}".orders (id int, order_ts timestamp, business_date date)')
+        )
+        for i, day in enumerate(["2026-11-24", "2026-11-25", "2026-11-27"]):
+            conn.execute(
+                sa.text(f'INSERT INTO "{schema}".orders VALUES (:i, :ts, :d)'),
+                {"i": i, "ts": f"{day} 23:30:00", "d": day},
+            )
+    try:
+        monkeypatch.setenv("MON_TEST_PG", pg_url)
+        (tmp_path / "smartflow.yaml").write_text(
+            "version: 1\n"
+            "connections:\n  wh: {url: '${MON_TEST_PG}'}\n"
+            "datasets:\n"
+            "  gold.orders_wh:\n"
+            f"    {{format: sql, connection: wh, table: {schema}.orders, layer: gold,\n"
+            "     freshness: {column: order_ts, max_lag: PT2H, partition_column: business_date}}\n"
+        )
+        result = freshness.check(load_project(tmp_path / "smartflow.yaml"), as_of=AS_OF, record=False)
+        entry = result.payload["datasets"][0]
+        assert entry["max_value"] == "2026-11-27T23:30:00Z" and entry["lag_minutes"] == 150.0
+        assert entry["stale"] is True and entry["missing_partitions"] == ["2026-11-26"]
+        assert result.exit_code == 1
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
+def test_parquet_dataset_through_duckdb(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    table = pa.table(
+        {
+            "event_time": pa.array(["2026-11-27T10:00:00", "2026-11-28T01:00:00", "2026-11-25T05:00:00"]),
+            "event_date": pa.array(["2026-11-27", "2026-11-28", "2026-11-25"]),
+        }
+    )
+    ds.write_dataset(
+        table,
+        tmp_path / "lake/raw/events",
+        format="parquet",
+        partitioning=["event_date"],
+        partitioning_flavor="hive",
+    )
+    (tmp_path / "smartflow.yaml").write_text(
+        "version: 1\ndatasets:\n  bronze.events:\n"
+        "    {format: parquet, path: raw/events, layer: bronze, partitioning: [event_date],\n"
+        "     freshness: {column: event_time, max_lag: PT2H}}\n"
+    )
+    result = freshness.check(load_project(tmp_path / "smartflow.yaml"), as_of=AS_OF, record=False)
+    entry = result.payload["datasets"][0]
+    assert entry["max_value"] == "2026-11-28T01:00:00Z" and entry["lag_minutes"] == 60.0
+    assert entry["missing_partitions"] == ["2026-11-26"] and entry["partition_column"] == "event_date"
