@@ -96,8 +96,16 @@ def _row_values(cols: list[str], rows: list[tuple[Any, ...]]) -> dict[str, Any]:
     return dict(zip(cols, rows[0], strict=True)) if rows else dict.fromkeys(cols)
 
 
+ScanHook = Callable[[Engine, Ctx, list[Expectation | None], Compiled], dict[str, Any]]
+
+
 def _fetch(
-    engine: Engine, ctx: Ctx, impls: list[Expectation | None], early: dict[int, Outcome], specs: list[Spec]
+    engine: Engine,
+    ctx: Ctx,
+    impls: list[Expectation | None],
+    early: dict[int, Outcome],
+    specs: list[Spec],
+    scan_hook: ScanHook | None = None,
 ) -> tuple[list[dict[str, Any]], Compiled]:
     """Run the fused scan and extra query; isolate a failing expectation by retrying one at a time."""
     compiled = compile_metrics(ctx, impls)
@@ -106,6 +114,9 @@ def _fetch(
         if query is None:
             continue
         try:
+            if scan_hook is not None and query is compiled.scan:
+                values.update(scan_hook(engine, ctx, impls, compiled))
+                continue
             cols, rows = engine.execute(query)
             values.update(_row_values(cols, rows))
         except InfraError as exc:
@@ -159,18 +170,15 @@ def validate(
     sample_size: int | None = 20,
     pii: set[str] | None = None,
     complete: bool = False,
-    merged: Callable[[Compiled, list[Expectation | None]], list[dict[str, Any]]] | None = None,
+    scan_hook: ScanHook | None = None,
 ) -> DatasetRun:
-    """Evaluate `specs` on `ctx.relation`. `merged` (incremental runs) supplies metric values instead of
-    the scan; `complete` also fills GX's full `unexpected_list` / `unexpected_index_list`."""
+    """Evaluate `specs` on `ctx.relation`. `scan_hook` (incremental runs) replaces the plain scan with a
+    grouped one merged with stored partition states; `complete` also fills GX's full `unexpected_list` /
+    `unexpected_index_list`."""
     start = engine.queries
     start_log = len(engine.log)
     impls, early = build(ctx, specs)
-    if merged is not None:
-        compiled = compile_metrics(ctx, impls)
-        per_item = merged(compiled, impls)
-    else:
-        per_item, compiled = _fetch(engine, ctx, impls, early, specs)
+    per_item, _ = _fetch(engine, ctx, impls, early, specs, scan_hook)
     outcomes: list[Outcome | None] = [None] * len(specs)
     failing: dict[int, Expectation] = {}
     for i, impl in enumerate(impls):

@@ -333,6 +333,61 @@ class Decreasing(Monotonic):
     decreasing = True
 
 
+class ZScores(MapExpectation):
+    """|x - mean| / stdev below `threshold`: mean and stdev from a window (samples) or a joined
+    aggregate (the count, in the extra query) — two passes, so it needs a full scan."""
+
+    needs_full_scan = True
+
+    def exact_unexpected(self) -> bool:
+        return True
+
+    def _z(self, mean: exp.Expr, sd: exp.Expr) -> exp.Expr:
+        z: exp.Expr = exp.Div(
+            this=exp.paren(exp.Sub(this=exp.cast(col(self.kw["column"]), "DOUBLE"), expression=mean)),
+            expression=sd,
+        )
+        if self.kw.get("double_sided", True):
+            z = exp.Abs(this=z)
+        return z
+
+    def _cond(self, mean: exp.Expr, sd: exp.Expr) -> exp.Expr:
+        return exp.Not(this=exp.LT(this=self._z(mean, sd), expression=lit(self.kw["threshold"])))
+
+    def derived(self) -> dict[str, exp.Expr]:
+        x = exp.cast(col(self.kw["column"]), "DOUBLE")
+        c = self.kw["column"]
+        return {
+            f"__mean_{c}": exp.Window(this=exp.Avg(this=x)),
+            f"__sd_{c}": exp.Window(this=exp.StddevSamp(this=x.copy())),
+        }
+
+    def condition(self) -> exp.Expr:
+        c = self.kw["column"]
+        return self._cond(exp.column(f"__mean_{c}", quoted=True), exp.column(f"__sd_{c}", quoted=True))
+
+    def extras(self) -> dict[str, exp.Expr]:
+        c = col(self.kw["column"])
+        x = exp.cast(c, "DOUBLE")
+        stats = self.ctx.source().select(
+            exp.Avg(this=x).as_("mu", quoted=True), exp.StddevSamp(this=x.copy()).as_("sd", quoted=True)
+        )
+        mean, sd = exp.column("mu", table="st", quoted=True), exp.column("sd", table="st", quoted=True)
+        counted = (
+            self.ctx.source()
+            .select(
+                count_if(
+                    exp.and_(
+                        c.copy().is_(exp.null()).not_(),
+                        exp.Coalesce(this=self._cond(mean, sd), expressions=[exp.false()]),
+                    )
+                )
+            )
+            .join(stats.subquery("st"), join_type="CROSS")
+        )
+        return {"unexpected": counted.subquery()}
+
+
 _STRFTIME_DUCKDB = ("duckdb",)
 
 
@@ -409,7 +464,9 @@ def type_matches(expected: str, actual: str) -> bool:
     if e == a or a.split("(")[0] == e:
         return True
     specific_int = {"bigint": "int64", "integer": "int32", "smallint": "int16", "tinyint": "int8"}
-    if e in ("int", "integer", "integertype", "int32", "int4") and type_family(a) == "int":
+    if e in ("int", "integer", "integertype"):
+        return type_family(a) == "int"  # SQL INTEGER / pandas int: any integer width
+    if e in ("int32", "int4"):
         return a.split("(")[0] in ("integer", "int", "int4", "int32")
     if e in ("bigint", "int64", "int8", "biginttype", "longtype", "long"):
         return a.split("(")[0] in ("bigint", "int8", "int64", "long")
@@ -467,6 +524,7 @@ IMPLS: dict[str, type[Expectation]] = {
     "expect_column_values_to_be_decreasing": Decreasing,
     "expect_column_values_to_match_strftime_format": StrftimeFormat,
     "expect_column_values_to_be_json_parseable": JsonParseable,
+    "expect_column_value_z_scores_to_be_less_than": ZScores,
     "expect_column_values_to_be_of_type": OfType,
     "expect_column_values_to_be_in_type_list": InTypeList,
 }
