@@ -40,6 +40,8 @@ def sync(
 
     The payload is SPEC §4's sync JSON; `requests` counts every request made (reads and writes).
     """
+    if kind not in KINDS:
+        raise InputError(f"unknown sync kind {kind!r} (expected one of {', '.join(KINDS)})")
     started = time.monotonic()
     desired = desired_state(project)
     own = backend is None

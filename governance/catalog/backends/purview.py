@@ -100,7 +100,8 @@ class _BudgetAndCount:
             self.next_at = max(now, self.next_at) + self.interval
         if wait > 0:
             time.sleep(wait)
-        if request.http_request.method.upper() == "GET":
+        http = request.http_request
+        if http.method.upper() == "GET" or "/search/query" in http.url:  # a search is a read
             self.backend.requests.read += 1
         else:
             self.backend.requests.write += 1
@@ -146,7 +147,6 @@ class PurviewBackend(CatalogBackend):
                 retry_status=self.cfg.max_retries,
                 retry_backoff_factor=self.cfg.retry_backoff,
                 retry_backoff_max=60,
-                retry_on_methods=["GET", "PUT", "DELETE", "POST"],
             )
             self._client = DataMapClient(
                 self.endpoint,
@@ -199,6 +199,7 @@ class PurviewBackend(CatalogBackend):
             response = self.client.send_request(
                 request,
                 enforce_https=not insecure,
+                retry_on_methods=frozenset({"GET", "PUT", "DELETE", "POST"}),  # every write is safe to repeat
                 connection_timeout=self.cfg.timeout,
                 read_timeout=self.cfg.timeout,
             )

@@ -1,0 +1,254 @@
+"""Purview specifics over real HTTP: faults and interrupted applies converge, scanner-made entities are
+reused, stewards map to object ids, lineage processes, auth and endpoint rules, the CLI."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from conftest import STEWARD_ID, CatalogEnv, write_project
+from helpers import run_cli
+from servers.purview_server import TOKEN, PurviewServer
+from test_catalog_sync import apply_all, assert_state_equals_files
+
+from governance.catalog.lineage_sync import push_lineage
+from governance.catalog.model import RESOURCE_SET, all_entities, rule_name, tabular_schema_qn
+from governance.catalog.service import sync
+from governance.errors import InfraError, InputError
+
+GRAPH = {
+    "datasets": ["silver.transactions", "silver.customers", "gold.daily_revenue", "gold.customer360_view"],
+    "jobs": [
+        {"job": "gold_daily_revenue", "inputs": ["silver.transactions"], "outputs": ["gold.daily_revenue"]},
+        {
+            "job": "gold_customer360",
+            "inputs": ["silver.customers", "silver.transactions", "bronze.not_declared"],
+            "outputs": ["gold.customer360_view"],
+        },
+    ],
+    "edges": [],
+    "column_edges": [
+        {
+            "from": "silver.transactions.amount",
+            "to": "gold.daily_revenue.revenue",
+            "job": "gold_daily_revenue",
+            "transformation": "aggregation",
+        },
+        {
+            "from": "silver.customers.email",
+            "to": "gold.customer360_view.email",
+            "job": "gold_customer360",
+            "transformation": "identity",
+        },
+    ],
+    "problems": [],
+}
+
+
+def test_rule_names_are_mapped_to_purviews_pattern() -> None:
+    assert rule_name("SMARTFLOW.EMAIL") == "SMARTFLOW-EMAIL"
+    assert rule_name("smartflow_credit card") == "smartflow-credit-card"
+    assert rule_name("..IBAN__v2.") == "IBAN-v2"
+    with pytest.raises(ValueError):
+        rule_name("._.")
+
+
+def test_faults_429_503_and_dropped_connections_converge_without_duplicates(purview_env: CatalogEnv) -> None:
+    env = purview_env
+    srv = env.server
+    assert srv is not None
+    srv.inject("GET", "/entity/bulk/uniqueAttribute", "429", times=1, retry_after=1)
+    srv.inject("POST", "/entity/bulk", "drop", times=1)  # applied, answer lost: re-sent
+    srv.inject("POST", "/setClassifications", "503", times=2)
+    srv.inject("POST", "/glossary/terms", "drop", times=1)  # terms made, answer lost: 409 on re-send
+    srv.inject("POST", "/assignedEntities", "drop", times=1)
+    srv.inject("PUT", "/classificationrules/", "503", times=1)
+    srv.inject("POST", "/types/typedefs", "drop", times=1)
+    apply_all(env)
+    assert all(f.times == 0 for f in srv.faults), "every fault was hit"
+    statuses = Counter(status for _, _, status in srv.requests)
+    assert statuses[429] == 1 and statuses[503] == 3
+    assert_state_equals_files(env)
+    srv.reset_counts()
+    assert all(p["requests"]["write"] == 0 for p in apply_all(env).values())
+    assert srv.writes == 0
+
+
+def test_interrupted_apply_converges_on_rerun(purview_env: CatalogEnv) -> None:
+    env = purview_env
+    srv = env.server
+    assert srv is not None
+    srv.inject("POST", "/setClassifications", "503", times=50)  # outlasts every retry
+    with pytest.raises(InfraError):
+        sync(env.project(), "classifications", apply=True)
+    srv.faults.clear()
+    made = len(srv.state.entities)
+    assert made > 0 and srv.state.classification_defs  # half-way: entities and types exist
+    result = apply_all(env)
+    assert result["classifications"]["summary"]["create"] > 0
+    assert len(srv.state.entities) >= made
+    assert_state_equals_files(env)
+
+
+def test_scanner_made_entities_are_reused_and_their_classifications_kept(purview_env: CatalogEnv) -> None:
+    env = purview_env
+    srv = env.server
+    assert srv is not None
+    ents = all_entities(env.project())
+    rs = ents["silver.customers"]
+    schema_qn = tabular_schema_qn(rs.qualified_name)
+    scanned = [
+        {"typeName": "tabular_schema", "attributes": {"qualifiedName": schema_qn, "name": "schema"}},
+        {
+            "typeName": RESOURCE_SET,
+            "attributes": {"qualifiedName": rs.qualified_name, "name": "customers"},
+            "relationshipAttributes": {
+                "tabular_schema": {
+                    "typeName": "tabular_schema",
+                    "uniqueAttributes": {"qualifiedName": schema_qn},
+                }
+            },
+        },
+    ] + [
+        {
+            "typeName": "column",
+            "attributes": {"qualifiedName": ents[f"silver.customers.{c}"].qualified_name, "name": c},
+            "relationshipAttributes": {
+                "composeSchema": {
+                    "typeName": "tabular_schema",
+                    "uniqueAttributes": {"qualifiedName": schema_qn},
+                }
+            },
+        }
+        for c in ("customer_id", "email", "name", "region")
+    ]
+    system = {"classificationDefs": [{"name": "MICROSOFT.PERSONAL.EMAIL", "category": "CLASSIFICATION"}]}
+    _post(srv, "/datamap/api/atlas/v2/types/typedefs", system)
+    _post(srv, "/datamap/api/atlas/v2/entity/bulk", {"entities": scanned})
+    email = srv.entity_by_qn("column", ents["silver.customers.email"].qualified_name)
+    assert email is not None
+    header = {
+        "typeName": "column",
+        "attributes": {"qualifiedName": ents["silver.customers.email"].qualified_name},
+        "classifications": [{"typeName": "MICROSOFT.PERSONAL.EMAIL"}],
+    }
+    _post(
+        srv,
+        "/datamap/api/atlas/v2/entity/bulk/setClassifications",
+        {"guidHeaderMap": {email["guid"]: header}},
+    )
+    before = len(srv.state.entities)
+
+    payload = sync(env.project(), "classifications", apply=True).payload
+    created = {c["name"] for c in payload["changes"] if c["kind"] == "entity" and c["action"] == "create"}
+    assert "silver.customers" not in created and "silver.customers.email" not in created
+    assert len(srv.state.entities) == before + len(created) + 1  # + the tabular schema of gold.daily_revenue
+    labels = {c["typeName"] for c in email["classifications"]}
+    assert labels == {"MICROSOFT.PERSONAL.EMAIL", "PII"}  # the scanner's one is kept
+    assert not email["customAttributes"]  # not taken over
+    assert sync(env.project(), "classifications", apply=True).payload["requests"]["write"] == 0
+
+
+def test_stewards_map_to_object_ids_and_unknown_ones_warn(purview_env: CatalogEnv) -> None:
+    env = purview_env
+    srv = env.server
+    assert srv is not None
+    payload = sync(env.project(), "glossary", apply=True).payload
+    assert any("analytics@smartflow.example" in w for w in payload["warnings"])
+    clv = srv.term_by_name("Customer Lifetime Value")
+    assert clv is not None
+    assert clv["contacts"] == {"Steward": [{"id": STEWARD_ID, "info": "data-stewards@smartflow.example"}]}
+    assert "Expert" not in clv["contacts"]
+    assert clv["qualifiedName"] == "Customer Metrics_Customer Lifetime Value@SmartFlow"
+    assert clv["nickName"] == "Lifetime Value"
+    assert [h["displayText"] for h in clv["seeAlso"]] == ["Daily Revenue"]
+
+
+def test_lineage_push_creates_typed_processes_idempotently(catalog_env: CatalogEnv) -> None:
+    env = catalog_env
+    first = push_lineage(env.project(), GRAPH)
+    assert {
+        c["name"] for c in first.payload["changes"] if c["kind"] == "process" and c["action"] == "create"
+    } == {
+        "gold_daily_revenue",
+        "gold_customer360",
+    }
+    assert any("bronze.not_declared" in w for w in first.payload["warnings"])
+    again = push_lineage(env.project(), GRAPH)
+    assert again.payload["requests"]["write"] == 0
+    changed = json.loads(json.dumps(GRAPH))
+    changed["jobs"] = changed["jobs"][:1]
+    changed["column_edges"] = changed["column_edges"][:1]
+    third = push_lineage(env.project(), changed).payload
+    assert [(c["action"], c["name"]) for c in third["changes"] if c["action"] != "noop"] == [
+        ("delete", "gold_customer360")
+    ]
+    if env.server is not None:
+        srv = env.server
+        assert "smartflow_process" in srv.state.entity_defs
+        procs = [e for e in srv.state.entities.values() if e["typeName"] == "smartflow_process"]
+        assert len(procs) == 1
+        mapping = json.loads(procs[0]["attributes"]["columnMapping"])
+        assert mapping[0]["ColumnMapping"] == [{"Source": "amount", "Sink": "revenue"}]
+        assert mapping[0]["DatasetMapping"]["Sink"].endswith("/gold/daily_revenue/{SparkPartitions}")
+
+
+def test_plain_http_is_refused_off_loopback(tmp_path: Path) -> None:
+    cfg = write_project(
+        tmp_path / "p", {"backend": "purview", "purview": {"endpoint": "http://purview.example.com"}}
+    )
+    proc = run_cli("--config", str(cfg), "sync-glossary")
+    assert proc.returncode == 2 and "loopback" in proc.stderr
+
+
+def test_wrong_token_is_an_infrastructure_error(
+    purview_env: CatalogEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SMARTFLOW_AZURE_TOKEN", "not-the-token")
+    with pytest.raises(InfraError, match="401"):
+        sync(purview_env.project(), "glossary", apply=False)
+
+
+def test_cli_plan_apply_show_drift(purview_env: CatalogEnv) -> None:
+    env = purview_env
+    cfg = str(env.config)
+    tok = {"SMARTFLOW_AZURE_TOKEN": TOKEN}
+    plan = run_cli(
+        "--config", cfg, "--output", "json", "sync-glossary", "--detailed-exitcode", env=tok, check=1
+    )
+    assert json.loads(plan.stdout)["backend"] == "purview"
+    applied = run_cli("--config", cfg, "sync-glossary", "--apply", env=tok, check=0)
+    assert "requests:" in applied.stderr and "applied:" in applied.stdout
+    run_cli("--config", cfg, "sync-classifications", "--apply", env=tok, check=0)
+    run_cli("--config", cfg, "sync-glossary", "--detailed-exitcode", env=tok, check=0)
+    shown = run_cli(
+        "--config", cfg, "--output", "json", "catalog", "show", "silver.customers", env=tok, check=0
+    )
+    assert {c["name"]: c["classifications"] for c in json.loads(shown.stdout)["columns"]}["email"] == ["PII"]
+    run_cli("--config", cfg, "catalog", "drift", "--detailed-exitcode", env=tok, check=0)
+    env.hand_add_term("Net Promoter Score", "Made in the UI.")
+    out = run_cli(
+        "--config", cfg, "--output", "json", "catalog", "drift", "--detailed-exitcode", env=tok, check=1
+    )
+    assert [c["drift"] for c in json.loads(out.stdout)["changes"]] == ["unmanaged"]
+    missing = run_cli("--config", cfg, "catalog", "show", "No Such Thing", env=tok, check=2)
+    assert "neither a term nor a dataset" in missing.stderr
+
+
+def test_unknown_sync_kind_is_bad_input(purview_env: CatalogEnv) -> None:
+    with pytest.raises(InputError):
+        sync(purview_env.project(), "lineage", apply=False)
+
+
+def _post(srv: PurviewServer, path: str, body: object) -> None:
+    req = urllib.request.Request(
+        f"{srv.endpoint}{path}?api-version=2023-09-01",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=10):
+        pass
