@@ -55,7 +55,7 @@ class YamlDoc:
             else:
                 break
         else:
-            if isinstance(node, CommentedMap | CommentedSeq) and not path:
+            if isinstance(node, CommentedMap | CommentedSeq) and not path and node.lc.line is not None:
                 line = node.lc.line + 1
         return max(line, 1)
 
