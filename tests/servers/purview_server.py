@@ -83,6 +83,32 @@ class State:
     classification_defs: dict[str, dict[str, Any]] = field(default_factory=dict)
     entity_defs: dict[str, dict[str, Any]] = field(default_factory=dict)
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    children: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # parent -> inverse attr -> guids
+    by_term: dict[str, set[str]] = field(default_factory=dict)  # term guid -> relation guids
+    by_entity: dict[str, set[str]] = field(default_factory=dict)  # entity guid -> relation guids
+    parent_of: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def add_assignment(self, term: str, entity: str, attributes: dict[str, Any]) -> None:
+        rel = str(uuid.uuid4())
+        self.assignments[rel] = {"term": term, "entity": entity, "attributes": attributes}
+        self.by_term.setdefault(term, set()).add(rel)
+        self.by_entity.setdefault(entity, set()).add(rel)
+
+    def drop_assignment(self, rel: str) -> None:
+        a = self.assignments.pop(rel)
+        self.by_term.get(a["term"], set()).discard(rel)
+        self.by_entity.get(a["entity"], set()).discard(rel)
+
+    def set_parent(self, child: str, child_type: str, attr: str, parent: str | None) -> None:
+        inverse = INVERSE.get((child_type, attr))
+        if inverse is None:
+            return
+        old = self.parent_of.pop((child, inverse), None)
+        if old is not None:
+            self.children.get(old, {}).get(inverse, set()).discard(child)
+        if parent:
+            self.parent_of[(child, inverse)] = parent
+            self.children.setdefault(parent, {}).setdefault(inverse, set()).add(child)
 
 
 class PurviewServer:
@@ -304,23 +330,17 @@ class PurviewServer:
                 raise ApiError(404, f"no term {term_guid}")
             if method == "GET":
                 return 200, [
-                    self._assignment_out(rel, a) for rel, a in s.assignments.items() if a["term"] == term_guid
+                    self._assignment_out(r, s.assignments[r]) for r in sorted(s.by_term.get(term_guid, ()))
                 ]
             if method == "POST":
                 for obj in body:
                     if obj.get("guid") not in s.entities:
                         raise ApiError(404, f"no entity {obj.get('guid')}")
-                    if any(
-                        a["term"] == term_guid and a["entity"] == obj["guid"] for a in s.assignments.values()
-                    ):
+                    if any(s.assignments[r]["entity"] == obj["guid"] for r in s.by_term.get(term_guid, ())):
                         raise ApiError(409, f"term already assigned to {obj['guid']}")
                 for obj in body:
                     attrs = (obj.get("relationshipAttributes") or {}).get("attributes") or {}
-                    s.assignments[str(uuid.uuid4())] = {
-                        "term": term_guid,
-                        "entity": obj["guid"],
-                        "attributes": attrs,
-                    }
+                    s.add_assignment(term_guid, obj["guid"], attrs)
                 return 204, None
             if method == "DELETE":
                 for obj in body:
@@ -331,7 +351,7 @@ class PurviewServer:
                     if a is None or a["term"] != term_guid or a["entity"] != obj.get("guid"):
                         raise ApiError(404, f"no assignment {rel}")
                 for obj in body:
-                    del s.assignments[obj["relationshipGuid"]]
+                    s.drop_assignment(obj["relationshipGuid"])
                 return 204, None
         if method == "GET" and (r := m(r"/atlas/v2/entity/bulk/uniqueAttribute/type/([^/]+)", p)):
             type_name = r.group(1)
@@ -356,8 +376,11 @@ class PurviewServer:
                 if gone is None:
                     continue
                 s.qn.pop((gone["typeName"], gone["attributes"]["qualifiedName"]), None)
-                for rel in [r for r, a in s.assignments.items() if a["entity"] == gid]:
-                    del s.assignments[rel]
+                for rel in list(s.by_entity.get(gid, ())):
+                    s.drop_assignment(rel)
+                for attr, parent in gone["rels"].items():
+                    if isinstance(parent, str):
+                        s.set_parent(gid, gone["typeName"], attr, None)
                 deleted.append({"guid": gid, "typeName": gone["typeName"]})
             return 200, {"mutatedEntities": {"DELETE": deleted}}
         if p == "/atlas/v2/entity/bulk/setClassifications" and method == "POST":
@@ -418,7 +441,7 @@ class PurviewServer:
         return {**g, "terms": terms}
 
     def _assigned(self, term_guid: str) -> bool:
-        return any(a["term"] == term_guid for a in self.state.assignments.values())
+        return bool(self.state.by_term.get(term_guid))
 
     def _prepare_term(self, body: dict[str, Any], hierarchy: bool, guid: str | None) -> dict[str, Any]:
         s = self.state
@@ -489,9 +512,8 @@ class PurviewServer:
         }
 
     def _term_out(self, t: dict[str, Any]) -> dict[str, Any]:
-        assigned = [
-            self._assignment_out(r, a) for r, a in self.state.assignments.items() if a["term"] == t["guid"]
-        ]
+        st = self.state
+        assigned = [self._assignment_out(r, st.assignments[r]) for r in sorted(st.by_term.get(t["guid"], ()))]
         return {**t, "assignedEntities": assigned}
 
     # entities
@@ -559,6 +581,8 @@ class PurviewServer:
                     cur["rels"][k] = (
                         [self._resolve(r) for r in ref] if isinstance(ref, list) else self._resolve(ref)
                     )
+                    if isinstance(cur["rels"][k], str):
+                        s.set_parent(guid, cur["typeName"], k, cur["rels"][k])
                 if "classifications" in e:
                     cur["classifications"] = [
                         {"typeName": c["typeName"], "attributes": c.get("attributes") or {}}
@@ -604,20 +628,20 @@ class PurviewServer:
                 rel[k] = [self._ref(g) for g in v if g in s.entities]
             elif v in s.entities:
                 rel[k] = self._ref(v)
-        for other_guid, other in s.entities.items():
-            for (ctype, attr), inverse in INVERSE.items():
-                if other["typeName"] == ctype and other["rels"].get(attr) == guid:
-                    rel.setdefault(inverse, []).append(self._ref(other_guid))
-        meanings = [
-            {
-                "termGuid": a["term"],
-                "relationGuid": r,
-                "displayText": s.terms[a["term"]]["name"],
-                "description": a["attributes"].get("description"),
-            }
-            for r, a in s.assignments.items()
-            if a["entity"] == guid and a["term"] in s.terms
-        ]
+        for inverse, kids in s.children.get(guid, {}).items():
+            rel[inverse] = [self._ref(k) for k in sorted(kids) if k in s.entities]
+        meanings = []
+        for r in sorted(s.by_entity.get(guid, ())):
+            a = s.assignments[r]
+            if a["term"] in s.terms:
+                meanings.append(
+                    {
+                        "termGuid": a["term"],
+                        "relationGuid": r,
+                        "displayText": s.terms[a["term"]]["name"],
+                        "description": a["attributes"].get("description"),
+                    }
+                )
         return {
             "guid": guid,
             "typeName": e["typeName"],
