@@ -4,11 +4,12 @@
    PostgreSQL and other warehouses `TABLESAMPLE BERNOULLI(p) REPEATABLE(seed)`, Spark `sample(seed=)`),
    every scanned column cast to text under a neutral alias (c0, c1, …).
 2. ONE aggregate query counts, per column, the non-null values and for every rule the values its
-   pushdown pattern matches as a whole and (free-text rules) inside text, with distinct counts.
-3. Only for rules that need confirmation (a validator, or a pattern the engine ran widened) a second
-   query fetches a bounded number of distinct matching values per column and rule (chosen by md5, so
-   the choice is reproducible); Python confirms them, counts, and drops them. Nothing is kept, logged
-   or returned but counts.
+   pushdown pattern matches as a whole and (free-text rules) inside text.
+3. One detail query, for the (column, rule) pairs that matched: where a rule needs confirmation (a
+   validator, or a pattern the engine ran widened) a bounded number of distinct matching values with
+   their row counts (chosen by md5, so the choice is reproducible) and the distinct total; otherwise
+   the distinct count only. Python confirms the values, counts, and drops them. Nothing is kept,
+   logged or returned but counts.
 """
 
 from __future__ import annotations
@@ -250,9 +251,11 @@ def probes_for(columns: list[str], rules: list[DetectionRule]) -> list[Probe]:
 
 
 def count_query(columns: list[str], probes: list[Probe], dialect: str) -> exp.Select:
-    """The one aggregate query: non-null counts and, per probe, matching rows and distinct values.
+    """The one aggregate query: non-null counts and, per probe, the rows its pattern matches.
 
-    Each regex runs once per row, in an inner projection of booleans that the outer query aggregates.
+    Each regex runs once per row, in an inner projection of booleans that the outer query sums. Distinct
+    counts are left to the detail query, for the few probes that matched (hundreds of COUNT(DISTINCT …)
+    in one query cost far more than the regexes).
     """
     from sqlglot import exp
 
@@ -267,35 +270,51 @@ def count_query(columns: list[str], probes: list[Probe], dialect: str) -> exp.Se
     for p in probes:
         hit = exp.column(f"b{p.index}")
         ones = exp.Case(ifs=[exp.If(this=hit, true=exp.Literal.number(1))], default=exp.Literal.number(0))
-        distinct = exp.Case(ifs=[exp.If(this=hit.copy(), true=exp.column(f"c{p.column}"))])
         select.append(exp.alias_(exp.func("sum", ones), f"m{p.index}"))
-        select.append(exp.alias_(exp.Count(this=exp.Distinct(expressions=[distinct])), f"d{p.index}"))
     return exp.select(*select).from_(flags)
 
 
-def candidates_query(probes: list[Probe], dialect: str, cap: int) -> exp.Expression:
-    """Up to `cap` distinct matching values per probe with their row counts, chosen by md5 (reproducible)."""
+def detail_query(confirm: list[Probe], exact: list[Probe], dialect: str, cap: int) -> exp.Expression:
+    """Rows (k, v, n, dn) for the probes that matched: for each probe to confirm, up to `cap` distinct
+    matching values with their row counts (chosen by md5, so reproducible) and the total distinct count;
+    for each exact probe, only its distinct count (v is NULL: no value leaves the engine)."""
     from sqlglot import exp
 
+    sample = exp.to_table(SAMPLE_TABLE)
     parts: list[exp.Select] = []
-    for p in probes:
+    for p in confirm:
         c = exp.column(f"c{p.column}")
-        inner = (
+        grouped = (
             exp.select(exp.alias_(c.copy(), "v"), exp.alias_(exp.func("count", exp.Star()), "n"))
-            .from_(exp.to_table(SAMPLE_TABLE))
+            .from_(sample.copy())
             .where(regex_match(c.copy(), p.pushdown, dialect))
             .group_by(c.copy())
-            .order_by(exp.MD5(this=c.copy()))
+            .subquery(f"g{p.index}")
+        )
+        total = exp.Window(this=exp.func("count", exp.Star()))
+        inner = (
+            exp.select("v", "n", exp.alias_(total, "dn"))
+            .from_(grouped)
+            .order_by(exp.MD5(this=exp.column("v")))
             .limit(cap)
         )
+        key = exp.alias_(exp.Literal.number(p.index), "k")
+        parts.append(exp.select(key, "v", "n", "dn").from_(inner.subquery(f"q{p.index}")))
+    for p in exact:
+        c = exp.column(f"c{p.column}")
         parts.append(
-            exp.select(exp.alias_(exp.Literal.number(p.index), "k"), "v", "n").from_(
-                inner.subquery(f"q{p.index}")
+            exp.select(
+                exp.alias_(exp.Literal.number(p.index), "k"),
+                exp.alias_(exp.cast(exp.null(), "text", dialect=dialect), "v"),
+                exp.alias_(exp.func("count", exp.Star()), "n"),
+                exp.alias_(exp.Count(this=exp.Distinct(expressions=[c.copy()])), "dn"),
             )
+            .from_(sample.copy())
+            .where(regex_match(c.copy(), p.pushdown, dialect))
         )
     query: exp.Expression = parts[0]
     for part in parts[1:]:
-        query = exp.union(query, part, distinct=False)
+        query = exp.union(query, part, distinct=False, copy=False)
     return query
 
 
@@ -350,16 +369,18 @@ def scan_dataset(
         names, rows = engine.execute(count_query(columns, probes, engine.dialect))
         counts = dict(zip(names, rows[0], strict=True))
         non_null = [int(counts[f"nn{i}"] or 0) for i in range(len(columns))]
-        matched = {
-            p.index: (int(counts[f"m{p.index}"] or 0), int(counts[f"d{p.index}"] or 0)) for p in probes
-        }
-        confirm = [p for p in probes if p.rule.needs_candidates and matched[p.index][0] > 0]
+        matched = {p.index: int(counts[f"m{p.index}"] or 0) for p in probes}
+        confirm = [p for p in probes if p.rule.needs_candidates and matched[p.index] > 0]
+        exact = [p for p in probes if not p.rule.needs_candidates and matched[p.index] > 0]
         fetched: dict[int, list[tuple[Any, Any]]] = {}
-        if confirm:
-            _, cand_rows = engine.execute(candidates_query(confirm, engine.dialect, cap))
-            for k, v, n in cand_rows:
-                fetched.setdefault(int(k), []).append((v, n))
-            del cand_rows
+        distinct: dict[int, int] = {}
+        if confirm or exact:
+            _, detail = engine.execute(detail_query(confirm, exact, engine.dialect, cap))
+            for k, v, n, dn in detail:
+                distinct[int(k)] = int(dn or 0)
+                if v is not None:
+                    fetched.setdefault(int(k), []).append((v, n))
+            del detail
         by_key: dict[tuple[int, str], Evidence] = {}
         for p in probes:
             ev = by_key.get((p.column, p.rule.name))
@@ -367,7 +388,7 @@ def scan_dataset(
                 ev = Evidence(columns[p.column], p.rule, non_null[p.column])
                 by_key[(p.column, p.rule.name)] = ev
                 result.evidence.append(ev)
-            m_rows, m_distinct = matched[p.index]
+            m_rows, m_distinct = matched[p.index], distinct.get(p.index, 0)
             if p.index in fetched:
                 rows_ok, distinct_ok, f_rows, f_distinct, col_ok = _confirm(p, fetched.pop(p.index))
                 ev.candidates_checked += f_distinct
