@@ -269,7 +269,9 @@ def _query(
         )
     out_names = names if names is not None and len(names) == len(selects) else selects
     try:
-        nodes = lineage(None, qualified, mapping, dialect=dialect, scope=scope)
+        nodes = lineage(
+            None, qualified, mapping, dialect=dialect, scope=scope, trim_selects=False, copy=False
+        )
     except (SqlglotError, ValueError) as err:
         result.problems.append(SqlProblem("unsupported_sql", f"cannot trace lineage: {err}", _line_of(query)))
         return
@@ -295,7 +297,9 @@ def _inline_named_windows(query: exp.Expr) -> None:
     from sqlglot import exp
 
     for select in list(query.find_all(exp.Select)):
-        defs = {w.this.name: w for w in select.args.get("windows") or [] if isinstance(w.this, exp.Identifier)}
+        defs = {
+            w.this.name: w for w in select.args.get("windows") or [] if isinstance(w.this, exp.Identifier)
+        }
         if not defs:
             continue
         for win in [w for w in select.find_all(exp.Window) if w.args.get("alias") is not None]:
@@ -574,7 +578,9 @@ def _filter_columns(scope: Scope, mapping: Any, dialect: str) -> list[tuple[str,
                     found.append((dataset_name(src), col.name, subtype))
                 elif src is not None:
                     try:
-                        node = to_node(col.name, scope=src, dialect=dialect, schema=schema)
+                        node = to_node(
+                            col.name, scope=src, dialect=dialect, schema=schema, trim_selects=False
+                        )
                     except Exception:  # noqa: BLE001 - best effort for indirect lineage
                         continue
                     for n in node.walk():
