@@ -55,3 +55,21 @@ def copy_project(dst: Path) -> Path:
         elif src.is_file():
             shutil.copy(src, dst / name)
     return dst / "smartflow.yaml"
+
+
+def demo_nightly(tmp_path_factory: object, demo_project: Path) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """One real `nightly --output json` over a copy of the demo project, shared by the nightly and report
+    tests of a session (the first caller runs it, later callers reuse it). Returns (project dir, process)."""
+    import json
+    import shutil
+
+    base = tmp_path_factory.getbasetemp() / "demo-nightly"  # type: ignore[attr-defined]
+    done = base / "process.json"
+    if not done.exists():
+        if base.exists():
+            shutil.rmtree(base)
+        shutil.copytree(demo_project, base)
+        proc = run_cli("--config", str(base / "smartflow.yaml"), "--output", "json", "nightly")
+        done.write_text(json.dumps({"rc": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr}))
+    data = json.loads(done.read_text())
+    return base, subprocess.CompletedProcess([], data["rc"], data["stdout"], data["stderr"])

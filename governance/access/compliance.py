@@ -53,8 +53,8 @@ class Policies:
         if label not in self.allowed:
             return True
         ok = self.allowed[label]
-        if role == PUBLIC:
-            return PUBLIC in ok or "public" in ok
+        if PUBLIC in ok or "public" in ok:  # PostgreSQL's PUBLIC: every role
+            return True
         return role in ok or bool(grants.memberships(role) & ok)
 
 

@@ -35,7 +35,9 @@ def warehouse_table(project: Project, dataset: str, connection: str) -> Table | 
 
 
 def labels_by_dataset(project: Project) -> dict[str, dict[str, set[str]]]:
-    """dataset -> column -> labels; a table-level label applies to every column of the dataset."""
+    """dataset -> column -> labels. A column with its own labels has exactly those; a column without any
+    takes the table-level labels (unclassified columns of a PII table are treated as PII until classified).
+    Key "*" holds the table-level labels for columns that exist only in the warehouse."""
     out: dict[str, dict[str, set[str]]] = {}
     table_labels: dict[str, set[str]] = {}
     for a in project.assignments:
@@ -46,7 +48,8 @@ def labels_by_dataset(project: Project) -> dict[str, dict[str, set[str]]]:
         cols = out.setdefault(ds, {})
         declared = project.config.datasets[ds].columns if ds in project.config.datasets else {}
         for col in declared:
-            cols.setdefault(col, set()).update(tlabels)
+            if not cols.get(col):
+                cols[col] = set(tlabels)
         cols["*"] = set(tlabels)
     return out
 
@@ -132,7 +135,7 @@ def check(project: Project) -> StepResult:
                 }
             )
             if is_there:
-                col_labels = {c: set(cols.get(c, set())) | table_wide for c in grants.tables[t].columns}
+                col_labels = {c: set(cols.get(c) or table_wide) for c in grants.tables[t].columns}
                 present.append(TableLabels(ds, t, col_labels))
         found = check_tables(grants, pol, present)
         for v in found["violations"]:
