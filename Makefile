@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 SCALE  ?= 1
 PYTEST_ARGS ?=
 
-.PHONY: install demo nightly test test-fast lint bench clean
+.PHONY: install demo nightly test test-fast lint bench clean chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -20,8 +20,14 @@ demo: install
 	$(BIN)/smartflow-gov demo init --scale $(SCALE)
 	$(BIN)/smartflow-gov nightly; rc=$$?; [ $$rc -le 1 ] || exit $$rc
 
+## chromium: Debian's chromium for the report tests (installed as root when missing; otherwise a no-op)
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" != 0 ]; then echo "chromium is missing and this is not root: the report browser tests will be skipped"; \
+	else apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; fi
+
 ## test: the whole suite, slow tests included (as CI runs it)
-test: install
+test: install chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## test-fast: skip Spark, large-data and external-process tests
