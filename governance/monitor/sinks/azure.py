@@ -82,16 +82,18 @@ class _Http:
 
     def post(self, url: str, body: Any) -> None:
         import requests
+        from azure.core.exceptions import AzureError
 
+        try:
+            token = azure_auth.bearer(self.credential, azure_auth.METRICS_SCOPE)
+        except AzureError as exc:  # no usable credential: nothing can be sent, the batch stays spooled
+            raise InfraError(f"no Azure token for custom metrics: {exc.__class__.__name__}") from exc
         delay = 0.2
         last = ""
         for attempt in range(self.cfg.max_retries + 1):
             try:
                 resp = self.session.post(
-                    url,
-                    json=body,
-                    headers={"Authorization": azure_auth.bearer(self.credential, azure_auth.METRICS_SCOPE)},
-                    timeout=self.cfg.timeout_seconds,
+                    url, json=body, headers={"Authorization": token}, timeout=self.cfg.timeout_seconds
                 )
             except requests.RequestException as exc:
                 last = f"{exc.__class__.__name__}"
