@@ -154,6 +154,8 @@ def analyze(
             _query(stmt.expression, dataset_name(target), names, mapping, dialect, result)
         elif isinstance(stmt, exp.Merge):
             _merge(stmt, mapping, schema, dialect, result)
+        elif isinstance(stmt, exp.Update):
+            _update(stmt, mapping, dialect, result)
         elif isinstance(stmt, exp.Query):
             if not default_target:
                 result.problems.append(
@@ -258,6 +260,14 @@ def _query(
         return
     result.targets.append(target)
     result.inputs += _base_tables(scope)
+    for fn in _table_functions(scope):
+        result.problems.append(
+            SqlProblem(
+                "unsupported_sql",
+                f"reads {fn} directly, not a dataset: its lineage stops here",
+                _line_of(query),
+            )
+        )
     selects = [s.alias_or_name for s in qualified.selects]  # type: ignore[attr-defined]
     if names is not None and len(names) != len(selects):
         result.problems.append(
@@ -379,8 +389,40 @@ def _merge(
         return
     select = exp.select(*[exp.alias_(value.copy(), f"_m{i}") for i, (_, value) in enumerate(branches)])
     select = select.from_(using.copy()).join(target_table.copy(), on=on.copy() if on else None)
+    _assignments(select, target, [name for name, _ in branches], mapping, dialect, result)
+
+
+def _update(stmt: exp.Update, mapping: Any, dialect: str, result: SqlLineage) -> None:
+    """UPDATE t SET c = expr [FROM …] [WHERE …]: each SET expression over `t` and the FROM sources."""
+    from sqlglot import exp
+
+    target_table = stmt.this
+    target = dataset_name(target_table)
+    pairs = [(eq.this.name, eq.expression) for eq in stmt.expressions if isinstance(eq, exp.EQ)]
+    if not pairs:
+        result.targets.append(target)
+        return
+    select = exp.select(*[exp.alias_(value.copy(), f"_m{i}") for i, (_, value) in enumerate(pairs)])
+    select = select.from_(target_table.copy())
+    source = stmt.args.get("from_")
+    if source is not None:
+        first = source.this.copy()
+        nested = first.args.get("joins") or []
+        first.set("joins", None)
+        for table in [first, *[j.this for j in nested]]:
+            select = select.join(table.copy() if table is not first else table, join_type="cross")
+    if stmt.args.get("where") is not None:
+        select = select.where(stmt.args["where"].this.copy())
+    _assignments(select, target, [name for name, _ in pairs], mapping, dialect, result)
+
+
+def _assignments(
+    select: exp.Select, target: str, names: list[str], mapping: Any, dialect: str, result: SqlLineage
+) -> None:
+    """Lineage of assigned target columns (MERGE, UPDATE); the target's own columns feeding it are no
+    lineage edge (SET total = total + x), only its other sources are."""
     sub = SqlLineage()
-    _query(select, target, [name for name, _ in branches], mapping, dialect, sub)
+    _query(select, target, names, mapping, dialect, sub)
     result.targets += sub.targets
     result.inputs += sub.inputs
     result.problems += sub.problems
@@ -403,6 +445,21 @@ def _base_tables(scope: Scope) -> list[str]:
     return names
 
 
+def _table_functions(scope: Scope) -> list[str]:
+    from sqlglot import exp
+
+    found = []
+    for sc in scope.traverse():
+        for src in sc.sources.values():
+            if (
+                isinstance(src, exp.Table)
+                and isinstance(src.this, exp.Func)
+                and not isinstance(src.this, exp.Unnest)
+            ):
+                found.append(src.this.sql(comments=False))
+    return found
+
+
 def _counts_rows(select: exp.Expr) -> bool:
     from sqlglot import exp
 
@@ -413,6 +470,8 @@ def _leaf_column(node: Node) -> tuple[str, str] | None:
     from sqlglot import exp
 
     if isinstance(node.expression, exp.Table) and node.name != "*":
+        if not isinstance(node.expression.this, exp.Identifier):
+            return None  # a table function (read_parquet(…), range(…)): not a dataset
         return dataset_name(node.expression), node.name.rsplit(".", 1)[-1].strip('"`')
     return None
 
@@ -462,6 +521,8 @@ def _classify(node: Node, child: Node) -> Step:
     from sqlglot import exp
 
     select = node.expression
+    if isinstance(node.source, exp.UDTF):
+        return Step("transformation", "TRANSFORMATION")  # UNNEST / EXPLODE: one input value becomes many
     if not isinstance(select, exp.Expr) or isinstance(select, exp.Table | exp.Star):
         return IDENTITY
     if isinstance(node.source, exp.SetOperation) and node.name.upper() in ("UNION", "INTERSECT", "EXCEPT"):
@@ -471,14 +532,21 @@ def _classify(node: Node, child: Node) -> Step:
     columns = list(select.find_all(exp.Column))
     # the child is named after the column, except a set operation (UNION) or a subquery in the projection:
     # then every column of the projection leads to it
-    occurrences = [c for c in columns if _column_matches(c, child)] or columns
+    matched = [c for c in columns if _column_matches(c, child)]
+    occurrences = matched or columns
     if not occurrences:
         return IDENTITY
-    step: Step | None = None
+    if not matched and _leaf_column(child) is not None:
+        # a base column reached without being named here: through a table function such as UNNEST
+        step: Step | None = Step("transformation", "TRANSFORMATION")
+        for col in occurrences:
+            step = _merge_paths(step, _occurrence_step(col, select))
+        return _combine(step, Step("transformation", "TRANSFORMATION"))
+    merged: Step | None = None
     for col in occurrences:
-        step = _merge_paths(step, _occurrence_step(col, select))
-    assert step is not None
-    return step
+        merged = _merge_paths(merged, _occurrence_step(col, select))
+    assert merged is not None
+    return merged
 
 
 def _column_matches(col: exp.Column, child: Node) -> bool:
