@@ -27,8 +27,13 @@ def show(project: Project, name: str | None = None, dataset: str | None = None, 
     """Series (name + dimensions) in the local history, each with its last `last` points."""
     rows = metrics.query(project.state_dir, name, {"dataset": dataset} if dataset else None)
     series: dict[tuple[str, tuple[tuple[str, str], ...]], list[metrics.Metric]] = {}
-    for m in rows:
-        series.setdefault((m.name, tuple(sorted(m.dimensions.items()))), []).append(m)
+    for m in rows:  # rows per partition form one series over the calendar (latest count per partition)
+        dims = tuple(sorted((k, v) for k, v in m.dimensions.items() if k != "partition"))
+        series.setdefault((m.name, dims), []).append(m)
+    for key, points in series.items():
+        if any("partition" in p.dimensions for p in points):
+            latest = {p.dimensions.get("partition", ""): p for p in points}
+            series[key] = sorted(latest.values(), key=lambda p: (p.ts, p.id or 0))
     out: list[dict[str, Any]] = []
     for (mname, dims), points in sorted(series.items()):
         recent = points[-last:]
@@ -42,7 +47,11 @@ def show(project: Project, name: str | None = None, dataset: str | None = None, 
                 "min": min(values),
                 "max": max(values),
                 "sparkline": sparkline(values),
-                "points": [{"timestamp": metrics.as_dict(p)["timestamp"], "value": p.value} for p in recent],
+                "points": [
+                    {"timestamp": metrics.as_dict(p)["timestamp"], "value": p.value}
+                    | ({"partition": p.dimensions["partition"]} if "partition" in p.dimensions else {})
+                    for p in recent
+                ],
             }
         )
     payload = {"series": out, "store": str(metrics.store_path(project.state_dir))}
