@@ -67,7 +67,9 @@ def test_faults_429_503_and_dropped_connections_converge_without_duplicates(purv
     srv.inject("POST", "/assignedEntities", "drop", times=1)
     srv.inject("PUT", "/classificationrules/", "503", times=1)
     srv.inject("POST", "/types/typedefs", "drop", times=1)
-    apply_all(env)
+    # glossary first: its entities exist before classifications, which then go through setClassifications
+    sync(env.project(), "glossary", apply=True)
+    sync(env.project(), "classifications", apply=True)
     assert all(f.times == 0 for f in srv.faults), "every fault was hit"
     statuses = Counter(status for _, _, status in srv.requests)
     assert statuses[429] == 1 and statuses[503] == 3
@@ -81,15 +83,26 @@ def test_interrupted_apply_converges_on_rerun(purview_env: CatalogEnv) -> None:
     env = purview_env
     srv = env.server
     assert srv is not None
-    srv.inject("POST", "/setClassifications", "503", times=50)  # outlasts every retry
+    # the second assignment request fails for good: entities and terms exist, assignments half done
+    first = True
+
+    def fail_after_first(method: str, path: str) -> object:
+        nonlocal first
+        if method == "POST" and "/assignedEntities" in path:
+            if first:
+                first = False
+                return None
+            return type("F", (), {"kind": "503", "retry_after": 0})()
+        return None
+
+    srv._fault = fail_after_first  # type: ignore[method-assign]
     with pytest.raises(InfraError):
-        sync(env.project(), "classifications", apply=True)
-    srv.faults.clear()
-    made = len(srv.state.entities)
-    assert made > 0 and srv.state.classification_defs  # half-way: entities and types exist
-    result = apply_all(env)
-    assert result["classifications"]["summary"]["create"] > 0
-    assert len(srv.state.entities) >= made
+        sync(env.project(), "glossary", apply=True)
+    del srv._fault
+    assert len(srv.state.assignments) == 1 and len(srv.state.terms) == 5
+    result = sync(env.project(), "glossary", apply=True).payload
+    assert [c["kind"] for c in result["changes"] if c["action"] != "noop"] == ["assignment"] * 3
+    apply_all(env)
     assert_state_equals_files(env)
 
 

@@ -131,6 +131,7 @@ class PurviewBackend(CatalogBackend):
         self._last_entities: dict[str, EntityState] = {}
         self._process_json: dict[str, dict[str, Any]] = {}
         self._deleted_relations: set[str] = set()
+        self._label_index: dict[str, list[str]] = {}
 
     # --- transport ---------------------------------------------------------------------------------
     @property
@@ -155,7 +156,6 @@ class PurviewBackend(CatalogBackend):
                     policies.RequestIdPolicy(),
                     policies.HeadersPolicy(),
                     policies.UserAgentPolicy("smartflow-gov"),
-                    policies.ContentDecodePolicy(),
                     retry,
                     _budget_policy(_BudgetAndCount(self, self.cfg.operations_per_second)),
                     policies.BearerTokenCredentialPolicy(cred, SCOPE),
@@ -460,15 +460,16 @@ class PurviewBackend(CatalogBackend):
         by = defaultdict(list)
         for c in todo:
             by[(c.kind, c.action)].append(c)
+        types = by[("classification_type", "create")] + by[("classification_type", "update")]
+        if types:  # first: new entities can then carry their classifications from the start
+            self._write_types(types, desired)
+            self._typedefs.update({c.name: self._classification_def(c.name, desired) for c in types})
         if by[("entity", "create")]:
             self._create_entities([desired.entities[c.name] for c in by[("entity", "create")]], desired)
             live_entities = CatalogState()
             self._read_entities(desired, live_entities)
             live.entities = live_entities.entities
             self._last_entities = live.entities
-        types = by[("classification_type", "create")] + by[("classification_type", "update")]
-        if types:
-            self._write_types(types, desired)
         for c in by[("rule", "create")] + by[("rule", "update")]:
             self._put_rule(desired.rules[c.name])
         terms = by[("term", "create")] + by[("term", "update")]
@@ -513,6 +514,7 @@ class PurviewBackend(CatalogBackend):
                 "attributes": {"qualifiedName": e.qualified_name, "name": e.name.rsplit(".", 1)[-1]},
                 "customAttributes": marker,
             }
+            self._with_classifications(body, e.name)
             if e.type_name == RESOURCE_SET:
                 schema_qn = tabular_schema_qn(e.qualified_name)
                 body["relationshipAttributes"] = {
@@ -546,17 +548,28 @@ class PurviewBackend(CatalogBackend):
         attrs = {"qualifiedName": e.qualified_name, "name": e.column or e.name}
         if e.data_type:
             attrs["data_type"] = e.data_type
-        return [
-            {
-                "typeName": e.type_name,
-                "attributes": attrs,
-                "relationshipAttributes": rel,
-                "customAttributes": marker,
-            }
-        ]
+        body = {
+            "typeName": e.type_name,
+            "attributes": attrs,
+            "relationshipAttributes": rel,
+            "customAttributes": marker,
+        }
+        return [self._with_classifications(body, e.name)]
+
+    def _with_classifications(self, body: dict[str, Any], name: str) -> dict[str, Any]:
+        """A new entity carries its declared labels (saves a setClassifications) when the types exist."""
+        labels = sorted(lb for lb in self._label_index.get(name, []) if lb in self._typedefs)
+        if labels:
+            body["classifications"] = [
+                {"typeName": lb, "attributes": {MANAGED_ATTR: MARKER_VALUE}} for lb in labels
+            ]
+        return body
 
     def _create_entities(self, entities: list[EntityState], desired: CatalogState) -> None:
         """Datasets (with their tabular schema) first, then columns, in bulk batches."""
+        self._label_index = defaultdict(list)
+        for ent, lb in desired.classifications:
+            self._label_index[ent].append(lb)
         first = [b for e in entities if e.kind == "dataset" for b in self._entity_body(e, desired)]
         second = [b for e in entities if e.kind == "column" for b in self._entity_body(e, desired)]
         params = {"collectionId": self.cfg.collection} if self.cfg.collection else None
