@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from governance.project import Project
 
 log = logging.getLogger(__name__)
+LATE_SHOWN = 10  # late partitions listed per dataset in the text output
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -268,8 +269,13 @@ def _text(payload: dict[str, Any]) -> str:
         lines.append(line)
         if e["missing_partitions"]:
             lines.append(f"         missing: {', '.join(e['missing_partitions'])}")
-        for lp in e["late_partitions"]:
+        late = e["late_partitions"]
+        for lp in late[:LATE_SHOWN]:
             lines.append(f"         late: {lp['partition']} by {lp['late_by_minutes']:.0f}m")
+        if len(late) > LATE_SHOWN:
+            lines.append(
+                f"         … and {len(late) - LATE_SHOWN} more late partitions (--output json lists all)"
+            )
     s = payload["summary"]
     lines.append(
         f"{s['checked']} checked: {s['stale']} stale, {s['missing_partitions']} missing partitions, "
@@ -289,7 +295,7 @@ def check(
     misses a partition; 3 when a dataset could not be read (the others are still checked)."""
     import uuid
 
-    now = (as_of or datetime.now(UTC)).astimezone(UTC)
+    now = (as_of or datetime.now(UTC).replace(microsecond=0)).astimezone(UTC)
     if source == "log-analytics":
         from governance.monitor.logs_query import freshness_from_logs
 

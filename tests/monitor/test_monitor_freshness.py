@@ -13,7 +13,7 @@ from helpers import run_cli
 from monitor_data import AS_OF
 
 from governance import metrics
-from governance.monitor import freshness
+from governance.monitor import freshness, history
 from governance.project import load_project
 
 
@@ -62,6 +62,10 @@ def test_stale_dataset_and_metrics(mini_project: Callable[..., Path]) -> None:
     # an unchanged partition count is not recorded twice
     freshness.check(project, datasets=["silver.orders"], as_of=later)
     assert len(metrics.query(project.state_dir, "row_count", {"dataset": "silver.orders"})) == 14
+    # rows per partition show as one series over the calendar
+    shown = history.show(project, "row_count", last=30).payload["series"]
+    assert len(shown) == 1 and shown[0]["count"] == 14
+    assert [p["partition"] for p in shown[0]["points"]][:2] == ["2026-11-14", "2026-11-15"]
 
 
 def test_fresh_dataset_exits_zero_and_cli_json(mini_project: Callable[..., Path]) -> None:
