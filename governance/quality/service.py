@@ -103,7 +103,7 @@ def run(
         by_dataset[s.dataset].append(s)
     suite_payloads: list[dict[str, Any]] = []
     codes: list[int] = [ExitCode.OK]
-    extra: dict[str, Any] = {"quarantined": {}}
+    extra: dict[str, Any] = {"quarantined": {}, "sql": {}}
     for dataset, group in by_dataset.items():
         layer = project.dataset(dataset).layer
         t0 = time.perf_counter()
@@ -112,6 +112,7 @@ def run(
             payloads, quarantined = _run_dataset(
                 project, dataset, group, ds_kind, scopes, quarantine, run_id, started
             )
+            extra["sql"][dataset] = payloads[0].pop("_sql", []) if payloads else []
             if quarantined is not None:
                 extra["quarantined"][dataset] = quarantined
         except InfraError as exc:
@@ -235,6 +236,7 @@ def _run_dataset(
             info["quarantined_rows"] = quarantined
         if state is not None:
             state.save(Path(info.pop("_state_path")))
+        info["_sql"] = res.sql
         log.info("%s: %d queries on %s", dataset, res.queries, kind)
         for sql in res.sql:
             log.debug("%s SQL: %s", dataset, sql)
@@ -264,6 +266,8 @@ def _split(
         if run is not None and len(group) > 1:
             extra["fused_with"] = [g.suite for g in group if g is not s]
         out.append(results.suite_result(s.suite, dataset, layer, mine, queries, rows, **extra))
+    if out and "_sql" in info:
+        out[0]["_sql"] = info["_sql"]
     return out
 
 

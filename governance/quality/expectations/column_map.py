@@ -54,7 +54,7 @@ class MapExpectation(Expectation):
 
     def unexpected(self) -> exp.Expr | None:
         d = self.domain()
-        cond = exp.Coalesce(this=exp.paren(self.condition()), expressions=[exp.false()])
+        cond = exp.paren(self.condition())  # NULL counts as not unexpected (CASE/WHERE)
         return cond if d is None else exp.and_(d, cond)
 
     def aggregates(self) -> dict[str, Metric]:
@@ -307,7 +307,7 @@ class Monotonic(MapExpectation):
 
     def unexpected(self) -> exp.Expr | None:
         prev = exp.column(self._prev, quoted=True)
-        cond = exp.Coalesce(this=exp.paren(self.condition()), expressions=[exp.false()])
+        cond = exp.paren(self.condition())  # NULL counts as not unexpected (CASE/WHERE)
         return exp.and_(col(self.kw["column"]).is_(exp.null()).not_(), prev.is_(exp.null()).not_(), cond)
 
     def condition(self) -> exp.Expr:
@@ -379,7 +379,7 @@ class ZScores(MapExpectation):
                 count_if(
                     exp.and_(
                         c.copy().is_(exp.null()).not_(),
-                        exp.Coalesce(this=self._cond(mean, sd), expressions=[exp.false()]),
+                        self._cond(mean, sd),
                     )
                 )
             )

@@ -21,6 +21,12 @@ _IGNORE = {
 }
 
 
+def not_true(cond: exp.Expr, columns: list[str]) -> exp.Expr:
+    """TRUE unless `cond` is TRUE (a NULL operand makes it unknown, hence unexpected) — without
+    COALESCE over a boolean, which T-SQL cannot express."""
+    return exp.or_(exp.Not(this=exp.paren(cond)), *[col(c).is_(exp.null()) for c in columns])
+
+
 class MultiColumn(MapExpectation):
     family: ClassVar[str] = "multicolumn"
     default_ignore: ClassVar[str] = "all_values_are_missing"
@@ -64,7 +70,7 @@ class PairGreater(Pair):
     def condition(self) -> exp.Expr:
         a, b = col(self.kw["column_A"]), col(self.kw["column_B"])
         ok = exp.GTE(this=a, expression=b) if self.kw.get("or_equal") else exp.GT(this=a, expression=b)
-        return exp.Not(this=exp.Coalesce(this=ok, expressions=[exp.false()]))
+        return not_true(ok, self.columns())
 
 
 class PairEqual(Pair):
@@ -72,7 +78,7 @@ class PairEqual(Pair):
 
     def condition(self) -> exp.Expr:
         a, b = col(self.kw["column_A"]), col(self.kw["column_B"])
-        return exp.Not(this=exp.Coalesce(this=a.eq(b), expressions=[exp.false()]))
+        return not_true(a.eq(b), self.columns())
 
 
 class PairInSet(Pair):
@@ -87,7 +93,7 @@ class PairInSet(Pair):
         ]
         if not pairs:
             return exp.true()
-        return exp.Not(this=exp.Coalesce(this=exp.paren(exp.or_(*pairs)), expressions=[exp.false()]))
+        return not_true(exp.paren(exp.or_(*pairs)), self.columns())
 
 
 class SumEqual(MultiColumn):
@@ -95,17 +101,13 @@ class SumEqual(MultiColumn):
         total: exp.Expr = col(self.columns()[0])
         for c in self.columns()[1:]:
             total = exp.Add(this=total, expression=col(c))
-        return exp.Not(
-            this=exp.Coalesce(
-                this=exp.paren(total).eq(typed_lit(self.kw["sum_total"], "")), expressions=[exp.false()]
-            )
-        )
+        return not_true(exp.paren(total).eq(typed_lit(self.kw["sum_total"], "")), self.columns())
 
 
 class UniqueWithinRecord(MultiColumn):
     def condition(self) -> exp.Expr:
         same = [
-            exp.Coalesce(this=col(a).eq(col(b)), expressions=[exp.false()])
+            col(a).eq(col(b))  # NULL = x is not TRUE: not a repeat
             for a, b in combinations(self.columns(), 2)
         ]
         return exp.or_(*same)
