@@ -21,10 +21,18 @@ if TYPE_CHECKING:
 
     from governance.project import Project
 
-_ENV_OPTIONS = ("AZURE_STORAGE_ACCOUNT_NAME", "AZURE_STORAGE_ACCOUNT_KEY", "AZURE_STORAGE_SAS_TOKEN",
-                "AZURE_STORAGE_CLIENT_ID", "AZURE_STORAGE_CLIENT_SECRET", "AZURE_STORAGE_TENANT_ID",
-                "AZURE_STORAGE_USE_EMULATOR", "AZURE_STORAGE_ENDPOINT", "AZURE_STORAGE_ALLOW_HTTP",
-                "AZURE_STORAGE_USE_AZURE_CLI")
+_ENV_OPTIONS = (
+    "AZURE_STORAGE_ACCOUNT_NAME",
+    "AZURE_STORAGE_ACCOUNT_KEY",
+    "AZURE_STORAGE_SAS_TOKEN",
+    "AZURE_STORAGE_CLIENT_ID",
+    "AZURE_STORAGE_CLIENT_SECRET",
+    "AZURE_STORAGE_TENANT_ID",
+    "AZURE_STORAGE_USE_EMULATOR",
+    "AZURE_STORAGE_ENDPOINT",
+    "AZURE_STORAGE_ALLOW_HTTP",
+    "AZURE_STORAGE_USE_AZURE_CLI",
+)
 
 
 @dataclass(frozen=True)
@@ -39,10 +47,17 @@ class DatasetLocation:
         return bool(self.uri and "://" in self.uri)
 
 
+# AZURE_STORAGE_* names whose object_store option key is not simply the lower-cased name
+_ENV_KEYS = {"AZURE_STORAGE_ALLOW_HTTP": "allow_http", "AZURE_STORAGE_ENDPOINT": "azure_storage_endpoint"}
+
+
 def storage_options(project: Project) -> dict[str, str]:
+    """delta-rs / object_store options for a remote lake: AZURE_STORAGE_* from the environment, then
+    `lake.storage_options` (values may use ${VAR}); azure-identity style credentials (client secret,
+    managed identity, Azure CLI) are picked up by object_store itself."""
     if "://" not in project.lake_root:
         return {}
-    opts = {k.lower(): os.environ[k] for k in _ENV_OPTIONS if k in os.environ}
+    opts = {_ENV_KEYS.get(k, k.lower()): os.environ[k] for k in _ENV_OPTIONS if k in os.environ}
     for key, value in project.config.lake.storage_options.items():
         opts[key] = expand_env(value, project.config.lake.where)
     return opts
@@ -70,9 +85,18 @@ def delta_table(loc: DatasetLocation, version: int | None = None) -> DeltaTable:
 
 
 def exists(loc: DatasetLocation) -> bool:
-    """Whether the data is there (local lakes only; remote and SQL datasets are assumed present)."""
-    if loc.uri is None or loc.is_remote:
-        return loc.uri is not None or loc.spec.format in ("sql", "spark")
+    """Whether the data is there; a remote Delta table is probed through object_store."""
+    if loc.uri is None:
+        return loc.spec.format in ("sql", "spark")
+    if loc.is_remote:
+        if loc.spec.format != "delta":
+            return True
+        from deltalake import DeltaTable
+
+        try:
+            return bool(DeltaTable.is_deltatable(loc.uri, storage_options=loc.storage_options or None))
+        except OSError as exc:
+            raise InfraError(f"dataset {loc.name}: cannot reach {loc.uri}: {exc}") from exc
     path = loc.uri
     if loc.spec.format == "delta":
         return os.path.isdir(os.path.join(path, "_delta_log"))
@@ -87,11 +111,9 @@ def arrow_dataset(loc: DatasetLocation) -> pads.Dataset:
         return delta_table(loc).to_pyarrow_dataset()
     if loc.spec.format == "parquet":
         if loc.is_remote:
-
             raise InfraError(f"dataset {loc.name}: remote Parquet is not supported; store it as Delta")
         return ds.dataset(loc.uri or "", format="parquet", partitioning="hive")
     raise InfraError(f"dataset {loc.name} is a {loc.spec.format} dataset, not files in the lake")
-
 
 
 def arrow_schema(project: Project, name: str) -> pa.Schema | None:
