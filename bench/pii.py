@@ -28,13 +28,19 @@ from governance.project import load_project  # noqa: E402
 PG_URL = os.environ.get("SMARTFLOW_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
-def make_project(root: Path, table: object, name: str, pg_url: str | None) -> Path:
+PROJECT_RULES = [p for p in sorted((REPO / "classifications").rglob("*.yaml")) if "rules:" in p.read_text()]
+REFERENCE_RULES = [REPO / "governance" / "pii" / "data" / "reference_rules.yaml"]
+
+
+def make_project(
+    root: Path, table: object, name: str, pg_url: str | None, rules: list[Path] | None = None
+) -> Path:
+    """A project with one Delta dataset (and its PostgreSQL copy) and the given rule files."""
     from deltalake import write_deltalake
 
     (root / "classifications").mkdir(parents=True, exist_ok=True)
-    for src in (REPO / "classifications").rglob("*.yaml"):
-        if "rules:" in src.read_text():
-            shutil.copy(src, root / "classifications" / src.name)
+    for src in PROJECT_RULES if rules is None else rules:
+        shutil.copy(src, root / "classifications" / src.name)
     write_deltalake(str(root / "lake" / name), table, mode="overwrite")  # type: ignore[arg-type]
     lines = ["version: 1", "lake: {root: lake}", "datasets:",
              f"  silver.{name}: {{format: delta, path: {name}, layer: silver}}"]  # fmt: skip
@@ -97,10 +103,20 @@ def main() -> int:
         root = Path(tmp)
         if pg_url:
             load_pg(pg_url, "pii_eval", table)
-        project = load_project(make_project(root, table, "pii_eval", pg_url))
-        rule_kind = {r.name: r.validator for r in project.rules if r.validator}
         targets = [("duckdb", "silver.pii_eval")] + ([("postgresql", "silver.pii_eval_wh")] if pg_url else [])
-        for engine_name, dataset in targets:
+        runs = [
+            (rules_name, rule_files, engine_name, dataset)
+            for rules_name, rule_files in (
+                ("project rules", PROJECT_RULES),
+                ("reference rules", REFERENCE_RULES),
+            )
+            for engine_name, dataset in targets
+        ]
+        for rules_name, rule_files, engine_name, dataset in runs:
+            project = load_project(
+                make_project(root / rules_name.split()[0], table, "pii_eval", pg_url, rule_files)
+            )
+            rule_kind = {r.name: r.validator for r in project.rules if r.validator}
             result = scan(project, [dataset])
             ds = result.payload["datasets"][0]
             if ds["error"]:
@@ -108,7 +124,7 @@ def main() -> int:
                 continue
             scores = evalset.score(detected_kinds(result.payload["findings"], rule_kind))
             report(
-                f"{engine_name}: column-level precision / recall ({ds['queries']} queries, {ds['seconds']} s)",
+                f"{rules_name} on {engine_name}: column-level precision / recall ({ds['queries']} queries, {ds['seconds']} s)",
                 scores,
             )
             misses = evalset.labels()
@@ -129,10 +145,10 @@ def main() -> int:
         big_root = root / "big"
         if pg_url:
             load_pg(pg_url, "pii_big", big)
-        big_project = load_project(make_project(big_root, big, "pii_big", pg_url))
+        big_project = load_project(make_project(big_root, big, "pii_big", pg_url, REFERENCE_RULES))
         print(f"\nthroughput: {big.num_rows} rows x {big.num_columns} columns")
         for dataset in ["silver.pii_big"] + (["silver.pii_big_wh"] if pg_url else []):
-            for sample in (0, 10_000):
+            for sample in (0, 10_000) if args.big_rows > 10_000 else (0,):
                 started = time.perf_counter()
                 result = scan(big_project, [dataset], sample=sample)
                 seconds = time.perf_counter() - started

@@ -19,6 +19,8 @@ from governance.errors import InputError, Problem
 from governance.pii.validators import VALIDATORS, Validator
 from governance.specs.classifications import Rule
 
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
 
 @dataclass(frozen=True)
 class Pushdown:
@@ -212,12 +214,17 @@ class DetectionRule:
         return self.validator is None or self.validator.check(text)
 
     def text_match(self, value: str) -> bool:
-        """Somewhere inside the value there is this kind of data (free-text rules)."""
+        """Inside prose (two words or more besides the match) there is this kind of data (free-text rules).
+
+        The prose condition keeps structured values (a grouped IBAN, a list of codes) from being read
+        as text that happens to contain a phone number."""
         if self.text_regex is None:
             return False
         for m in self.text_regex.finditer(value):
             if self.validator is None or self.validator.check(m.group(0)):
-                return True
+                rest = value[: m.start()] + " " + value[m.end() :]
+                if len(_WORD.findall(rest)) >= 2:
+                    return True
         return False
 
 

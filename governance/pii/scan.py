@@ -187,9 +187,30 @@ def materialise_sample(engine: Engine, dataset: str, columns: list[str], size: i
             expression=query,
             properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
         )
-        engine.execute(create)
+        run_statement(engine, create)
     _, rows = engine.execute(exp.select(exp.func("count", exp.Star())).from_(target))
     return int(rows[0][0] or 0)
+
+
+def run_statement(engine: Engine, statement: exp.Expression | str) -> None:
+    """A statement that returns no rows (CREATE, DROP): SQLAlchemy results cannot be fetched for those."""
+    from governance.lake.engines import SQLEngine
+
+    if not isinstance(engine, SQLEngine):
+        engine.execute(statement)
+        return
+    text = engine.sql(statement)
+    engine.queries += 1
+    log.info("sql statement %d: %s", engine.queries, text)
+    conn = engine.connection
+    try:
+        conn.exec_driver_sql(text)
+        conn.commit()
+    except Exception as exc:
+        conn.rollback()
+        raise InfraError(
+            f"sql statement failed: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+        ) from exc
 
 
 def drop_sample(engine: Engine) -> None:
@@ -200,7 +221,7 @@ def drop_sample(engine: Engine) -> None:
             engine.spark.catalog.uncacheTable(SAMPLE_TABLE)
             engine.spark.catalog.dropTempView(SAMPLE_TABLE)
         return
-    engine.execute(f"DROP TABLE IF EXISTS {SAMPLE_TABLE}")
+    run_statement(engine, f"DROP TABLE IF EXISTS {SAMPLE_TABLE}")
 
 
 # ------------------------------------------------------------------------------------------- queries
@@ -323,25 +344,23 @@ def _confirm(probe: Probe, values: Iterable[tuple[Any, Any]]) -> tuple[int, int,
     """(confirmed rows, confirmed distinct, fetched rows, fetched distinct, column evidence) for a probe."""
     rule = probe.rule
     rows = distinct = fetched_rows = fetched_distinct = 0
-    confirmed: list[str] = []
+    seen: list[str] = []
     for raw, n in values:
         text = str(raw)
         fetched_rows += int(n)
         fetched_distinct += 1
-        ok = (
-            rule.value_match(text)
-            if probe.mode == "value"
-            else (rule.text_match(text) and not rule.value_match(text))
-        )
+        if probe.mode == "value":
+            ok = rule.value_match(text)
+            seen.append(text.strip())
+        else:
+            ok = rule.text_match(text) and not rule.value_match(text)
         if ok:
             rows += int(n)
             distinct += 1
-            if probe.mode == "value":
-                confirmed.append(text.strip())
     evidence = True
-    if probe.mode == "value" and rule.validator and rule.validator.column_evidence and confirmed:
-        evidence = rule.validator.column_evidence(confirmed)
-    confirmed.clear()
+    if probe.mode == "value" and rule.validator and rule.validator.column_evidence and seen:
+        evidence = rule.validator.column_evidence(seen)
+    seen.clear()
     return rows, distinct, fetched_rows, fetched_distinct, evidence
 
 

@@ -5,7 +5,8 @@ calendar date, an assigned phone numbering plan, a national-id check digit). Eac
 one value at a time (`check`) and may add column-level evidence (`column_evidence`) for shapes that
 single values cannot settle: a column of bare digits, 4-part version strings, recent dates.
 
-Validators never log, store or return a value: they answer yes or no.
+Validators never log, store or return a value: they answer yes or no. A column-level check receives
+every value the rule's pattern matched in the sample, confirmed or not.
 """
 
 from __future__ import annotations
@@ -271,10 +272,16 @@ def date_of_birth(value: str, today: date | None = None) -> bool:
 
 
 def _birth_years_spread(values: Sequence[str]) -> bool:
-    """Any recent date is a plausible birth date; a column of them is only if its years span decades."""
-    years = {d.year for v in values for d in parse_date(clean(v))[:1]}
-    needed = min(10, max(3, len(values) // 4))
-    return len(years) >= needed and max(years) - min(years) >= 15
+    """Any recent date is a plausible birth date; a column of them is only if its years span decades and
+    most of the people are over 16 (customers, employees). Signup, order and contract dates fail."""
+    today = date.today()
+    born = sorted(d for v in values for d in parse_date(clean(v))[:1] if 0 <= _age(d, today) <= 120)
+    if not born:
+        return False
+    years = {d.year for d in born}
+    needed = min(10, max(3, len(born) // 4))
+    median_age = _age(born[len(born) // 2], today)
+    return len(years) >= needed and max(years) - min(years) >= 15 and median_age >= 16
 
 
 # ---------------------------------------------------------------------------------------- national id
