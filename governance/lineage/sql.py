@@ -139,7 +139,13 @@ def analyze(
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
     except (ParseError, TokenError) as err:
-        result.problems.append(_parse_problem(err))
+        problem = _parse_problem(err)
+        lines = sql.splitlines()
+        if 0 < problem.line <= len(lines) and lines[problem.line - 1].strip():
+            text = lines[problem.line - 1].strip()
+            text = text if len(text) <= 100 else text[:97] + "..."
+            problem = SqlProblem(problem.kind, f"{problem.message} in: {text}", problem.line)
+        result.problems.append(problem)
         return result
     if not statements:
         result.problems.append(SqlProblem("unparsed_sql", "the SQL is empty", 1))

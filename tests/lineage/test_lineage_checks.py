@@ -192,3 +192,24 @@ def test_propagation_stops_at_masking_and_aggregation(mini_project: Callable[...
     [finding] = payload["propagation"]
     assert finding["kind"] == "derived column missing classification"
     assert finding["where"] == "smartflow.yaml:7"
+
+
+def test_parse_error_message_quotes_the_statement_line(mini_project: Callable[..., Path]) -> None:
+    bad = GOOD_GOLD.replace("  GROUP BY id\n", "  GROUP BY id)\n")
+    rc, payload = _build(mini_project({"clean.yaml": GOOD_SILVER, "report.yaml": bad}))
+    [problem] = _problems(payload, "unparsed_sql")
+    assert problem["message"].endswith("in: GROUP BY id)") and problem["where"] == "manifests/report.yaml:8"
+
+
+def test_show_and_impact_of_unknown_names_are_bad_input(mini_project: Callable[..., Path]) -> None:
+    config = str(mini_project({"clean.yaml": GOOD_SILVER, "report.yaml": GOOD_GOLD}))
+    show = run_cli("--config", config, "lineage", "show", "silver.clen")
+    assert show.returncode == 2 and "did you mean 'silver.clean'" in show.stderr
+    impact = run_cli("--config", config, "lineage", "impact", "nowhere.table.col")
+    assert impact.returncode == 2 and "Traceback" not in impact.stderr
+    ok = run_cli("--config", config, "--output", "json", "lineage", "impact", "bronze.raw.amount", check=0)
+    data = json.loads(ok.stdout)
+    cols = {(c["dataset"], c["column"]): c["impact"] for c in data["columns"]}
+    assert cols[("silver.clean", "amount")] == "direct"
+    assert cols[("gold.report", "total")] == "direct"
+    assert [d["dataset"] for d in data["datasets"]] == ["gold.report", "silver.clean"]
