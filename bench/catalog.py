@@ -68,14 +68,14 @@ def write_project(root: Path, endpoint: str, terms: int, datasets: int, columns:
         if t % 10 == 1:
             g.append(f"    related: [Term {t - 1:05d}]")
     (root / "glossary" / "bench.yaml").write_text("\n".join(g) + "\n")
-    c = ["labels:"] + [f"  - {{name: {lb}}}" for lb in LABELS] + ["rules:"]
+    cl = ["labels:"] + [f"  - {{name: {lb}}}" for lb in LABELS] + ["rules:"]
     for r in range(10):
-        c += [f"  - name: BENCH.RULE_{r}", "    label: PII", f'    column_pattern: "(?i)c{r:03d}"']
-    c.append("assignments:")
+        cl += [f"  - name: BENCH.RULE_{r}", "    label: PII", f'    column_pattern: "(?i)c{r:03d}"']
+    cl.append("assignments:")
     for d in range(datasets):
         cols = ", ".join(f"c{k:03d}: [{LABELS[(d + k) % 3]}]" for k in range(columns))
-        c += [f"  - dataset: gold.t{d:04d}", "    table: [Confidential]", f"    columns: {{{cols}}}"]
-    (root / "classifications" / "bench.yaml").write_text("\n".join(c) + "\n")
+        cl += [f"  - dataset: gold.t{d:04d}", "    table: [Confidential]", f"    columns: {{{cols}}}"]
+    (root / "classifications" / "bench.yaml").write_text("\n".join(cl) + "\n")
 
 
 def main() -> int:

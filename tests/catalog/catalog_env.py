@@ -1,4 +1,4 @@
-"""Fixtures of the catalog tests: a small governance project wired to one of three real catalogs
+"""Shared by the catalog tests (fixtures are registered in conftest.py): a small governance project wired to one of three real catalogs
 (SQLite file, PostgreSQL schema, the local Purview Data Map server), and a way to edit each catalog "by
 hand" (as a person in the UI would) and to read it back independently of the code under test."""
 
@@ -8,6 +8,7 @@ import json
 import shutil
 import urllib.request
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,8 @@ from ruamel.yaml import YAML
 from servers.purview_server import TOKEN, PurviewServer
 
 from governance.catalog.backends.local import LocalBackend
+from governance.catalog.model import all_entities
+from governance.catalog.service import sync
 from governance.project import Project, load_project
 
 STEWARD_ID = "11111111-1111-1111-1111-111111111111"
@@ -191,7 +194,7 @@ class CatalogEnv:
             )
             return
         be = LocalBackend(self.project())
-        body = {
+        body: dict[str, Any] = {
             "name": name,
             "glossary": "SmartFlow",
             "definition": definition,
@@ -360,3 +363,63 @@ def purview_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cat
 def copy_env(env: CatalogEnv, dst: Path) -> CatalogEnv:
     shutil.copytree(env.root, dst)
     return CatalogEnv(env.kind, dst, env.server, env.url, env.schema)
+
+
+# --- scenario helpers -------------------------------------------------------------------------------
+
+
+def qn(env: CatalogEnv, name: str) -> str:
+    return all_entities(env.project())[name].qualified_name
+
+
+def expected(env: CatalogEnv) -> dict[str, Any]:
+    return {
+        "terms": {
+            "Customer Metrics": ("Measures that describe customers and their behaviour.", "Approved", None),
+            "Customer Lifetime Value": (
+                "Net revenue expected from a customer over the whole relationship.",
+                "Approved",
+                "Customer Metrics",
+            ),
+            "Daily Revenue": ("Revenue per business day, region and payment method.", "Approved", None),
+            "Payment Method": (
+                "How a customer paid (credit_card, debit_card, paypal, bank_transfer, apple_pay, google_pay, cash).",
+                "Draft",
+                None,
+            ),
+            "Churn Risk": ("Likelihood that a customer stops buying within 90 days.", "Draft", None),
+        },
+        "assignments": {
+            ("Customer Lifetime Value", qn(env, "gold.customer360_view.lifetime_value")),
+            ("Daily Revenue", qn(env, "gold.daily_revenue")),
+            ("Daily Revenue", qn(env, "gold.daily_revenue.revenue")),
+            ("Payment Method", qn(env, "silver.transactions.payment_method")),
+        },
+        "classifications": {
+            (qn(env, "silver.customers"), "Confidential"),
+            (qn(env, "silver.customers.email"), "PII"),
+            (qn(env, "silver.customers.name"), "PII"),
+            (qn(env, "silver.customers.customer_id"), "Confidential"),
+            (qn(env, "gold.daily_revenue"), "Public"),
+        },
+        "rules": {"SMARTFLOW-EMAIL", "SMARTFLOW-PHONE"},
+    }
+
+
+def apply_all(env: CatalogEnv, **kw: Any) -> dict[str, dict[str, Any]]:
+    out = {}
+    for kind in ("classifications", "glossary"):
+        out[kind] = sync(env.project(), kind, apply=True, **kw).payload
+    return out
+
+
+def pending(payload: dict[str, Any]) -> list[tuple[str, str, str]]:
+    return sorted((c["action"], c["kind"], c["name"]) for c in payload["changes"] if c["action"] != "noop")
+
+
+def assert_state_equals_files(env: CatalogEnv) -> None:
+    snap, want = env.snapshot(), expected(env)
+    for key in ("terms", "assignments", "classifications", "rules"):
+        assert snap[key] == want[key], key
+    dupes = [q for q, n in Counter(snap["entities"]).items() if n > 1]
+    assert not dupes and len(snap["term_names"]) == len(set(snap["term_names"]))

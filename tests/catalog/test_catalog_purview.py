@@ -9,10 +9,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import STEWARD_ID, CatalogEnv, write_project
+from catalog_env import STEWARD_ID, CatalogEnv, apply_all, assert_state_equals_files, write_project
 from helpers import run_cli
 from servers.purview_server import TOKEN, PurviewServer
-from test_catalog_sync import apply_all, assert_state_equals_files
 
 from governance.catalog.lineage_sync import push_lineage
 from governance.catalog.model import RESOURCE_SET, all_entities, rule_name, tabular_schema_qn
@@ -95,7 +94,7 @@ def test_interrupted_apply_converges_on_rerun(purview_env: CatalogEnv) -> None:
             return type("F", (), {"kind": "503", "retry_after": 0})()
         return None
 
-    srv._fault = fail_after_first  # type: ignore[method-assign]
+    srv._fault = fail_after_first
     with pytest.raises(InfraError):
         sync(env.project(), "glossary", apply=True)
     del srv._fault

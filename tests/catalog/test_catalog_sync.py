@@ -2,71 +2,10 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from typing import Any
+from catalog_env import CatalogEnv, apply_all, assert_state_equals_files, pending, qn
 
-from conftest import CatalogEnv
-
-from governance.catalog.model import all_entities
 from governance.catalog.service import drift, show, sync
 from governance.metrics import query
-
-
-def qn(env: CatalogEnv, name: str) -> str:
-    return all_entities(env.project())[name].qualified_name
-
-
-def expected(env: CatalogEnv) -> dict[str, Any]:
-    return {
-        "terms": {
-            "Customer Metrics": ("Measures that describe customers and their behaviour.", "Approved", None),
-            "Customer Lifetime Value": (
-                "Net revenue expected from a customer over the whole relationship.",
-                "Approved",
-                "Customer Metrics",
-            ),
-            "Daily Revenue": ("Revenue per business day, region and payment method.", "Approved", None),
-            "Payment Method": (
-                "How a customer paid (credit_card, debit_card, paypal, bank_transfer, apple_pay, google_pay, cash).",
-                "Draft",
-                None,
-            ),
-            "Churn Risk": ("Likelihood that a customer stops buying within 90 days.", "Draft", None),
-        },
-        "assignments": {
-            ("Customer Lifetime Value", qn(env, "gold.customer360_view.lifetime_value")),
-            ("Daily Revenue", qn(env, "gold.daily_revenue")),
-            ("Daily Revenue", qn(env, "gold.daily_revenue.revenue")),
-            ("Payment Method", qn(env, "silver.transactions.payment_method")),
-        },
-        "classifications": {
-            (qn(env, "silver.customers"), "Confidential"),
-            (qn(env, "silver.customers.email"), "PII"),
-            (qn(env, "silver.customers.name"), "PII"),
-            (qn(env, "silver.customers.customer_id"), "Confidential"),
-            (qn(env, "gold.daily_revenue"), "Public"),
-        },
-        "rules": {"SMARTFLOW-EMAIL", "SMARTFLOW-PHONE"},
-    }
-
-
-def apply_all(env: CatalogEnv, **kw: Any) -> dict[str, dict[str, Any]]:
-    out = {}
-    for kind in ("classifications", "glossary"):
-        out[kind] = sync(env.project(), kind, apply=True, **kw).payload
-    return out
-
-
-def pending(payload: dict[str, Any]) -> list[tuple[str, str, str]]:
-    return sorted((c["action"], c["kind"], c["name"]) for c in payload["changes"] if c["action"] != "noop")
-
-
-def assert_state_equals_files(env: CatalogEnv) -> None:
-    snap, want = env.snapshot(), expected(env)
-    for key in ("terms", "assignments", "classifications", "rules"):
-        assert snap[key] == want[key], key
-    dupes = [q for q, n in Counter(snap["entities"]).items() if n > 1]
-    assert not dupes and len(snap["term_names"]) == len(set(snap["term_names"]))
 
 
 def test_empty_catalog_apply_then_reapply_writes_nothing(catalog_env: CatalogEnv) -> None:
