@@ -157,8 +157,12 @@ class CatalogConfig(Spec):
 
 
 def _endpoint_ok(v: str | None) -> str | None:
+    """Endpoint check inside a model validator: a ValueError, so the loader reports it as FILE:LINE."""
     if v is not None and "${" not in v:
-        check_endpoint(v)
+        try:
+            check_endpoint(v)
+        except InputError as exc:
+            raise ValueError(exc.problems[0].message) from None
     return v
 
 

@@ -215,3 +215,18 @@ def test_cli_emit_and_show(tmp_path: Path, monitor_server: AzureMonitorServer, a
         run_cli("--config", str(config), "--output", "json", "metrics", "show", "--last", "2").stdout
     )
     assert [p["value"] for p in js["series"][0]["points"]] == [40.0, 80.0]
+
+
+def test_endpoints_region_default_and_loopback_only(tmp_path: Path) -> None:
+    (tmp_path / "smartflow.yaml").write_text(
+        f'version: 1\nmonitor:\n  sinks: [azure]\n  azure: {{region: northeurope, resource_id: "{RESOURCE}"}}\n'
+    )
+    azure = load_project(tmp_path / "smartflow.yaml").config.monitor.azure
+    assert azure is not None and azure.metrics_url() == "https://northeurope.monitoring.azure.com"
+    (tmp_path / "smartflow.yaml").write_text(
+        "version: 1\nmonitor:\n  sinks: [azure]\n  azure:\n"
+        f'    resource_id: "{RESOURCE}"\n    metrics_endpoint: http://metrics.example.com\n'
+    )
+    proc = run_cli("--config", str(tmp_path / "smartflow.yaml"), "metrics", "emit")
+    assert proc.returncode == 2
+    assert "smartflow.yaml:" in proc.stderr and "only accepted on a loopback address" in proc.stderr
