@@ -19,7 +19,7 @@ from governance.project import Project
 # Shapes that are personal data whatever column they come from: masked even when not declared PII.
 _LOOKS_PERSONAL = re.compile(
     r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}"  # e-mail
-    r"|\+?\d(?:[ ().\-]?\d){8,}"  # phone / card / account-like runs of 9+ digits
+    r"|(?<![A-Za-z0-9])\+?\d(?:[ ().\-]?\d){8,}"  # phone / card / account-like runs of 9+ digits
     r"|\b(?:\d{1,3}\.){3}\d{1,3}\b"  # IPv4
 )
 
@@ -87,7 +87,7 @@ class Run:
                 step, False, "not run", None, f"step '{step}' was not part of run {self.data.get('run_id')}"
             )
         at = (payload or {}).get(evidence_key or "", None) if payload else None
-        at = at or s.get("started_at")
+        at = iso(parse_ts(at)) or s.get("started_at")
         if payload is None:
             why = s.get("error") or s.get("summary") or s["status"]
             return Section(step, False, s["status"], at, f"step '{step}' {s['status']}: {why}")

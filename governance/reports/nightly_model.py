@@ -88,9 +88,13 @@ def freshness_by_dataset(run: Run) -> dict[str, dict[str, Any]]:
     return {d["dataset"]: d for d in (run.payload("freshness") or {}).get("datasets", []) if "dataset" in d}
 
 
-def dataset_status(q: dict[str, Any] | None, f: dict[str, Any] | None) -> tuple[str, list[str]]:
+def dataset_status(
+    q: dict[str, Any] | None, f: dict[str, Any] | None, undeclared_pii: int = 0
+) -> tuple[str, list[str]]:
     """ok | warn | failing | unchecked, and the reasons."""
     why: list[str] = []
+    if undeclared_pii:
+        why.append(f"{undeclared_pii} undeclared PII finding(s)")
     if q:
         if q["errors"]:
             why.append("quality could not run")
@@ -148,7 +152,7 @@ def build(project: Project, run: Run, history: list[Metric], now: datetime | Non
     rows_by_layer: dict[str, list[dict[str, Any]]] = {}
     for ds in names:
         q, f = quality.get(ds), fresh.get(ds)
-        status, why = dataset_status(q, f)
+        status, why = dataset_status(q, f, undeclared.get(ds, 0))
         statuses[ds] = status
         rows_by_layer.setdefault(layer_of(project, ds), []).append(
             {
@@ -353,35 +357,38 @@ def build(project: Project, run: Run, history: list[Metric], now: datetime | Non
 
 
 def alerts_view(payload: dict[str, Any]) -> dict[str, Any]:
-    """Fired and resolved alerts from the alerts-evaluate payload (rules with their state transitions)."""
-    items = payload.get("rules") or payload.get("evaluations") or payload.get("alerts") or []
-    fired, resolved, quiet = [], [], 0
+    """Alerts that fired (newly, or still firing from an earlier run) and resolved in this evaluation."""
+    items = payload.get("rules") or []
+    fired, resolved, quiet, no_data = [], [], 0, 0
     for it in items:
         if not isinstance(it, dict):
             continue
-        state = str(it.get("state") or it.get("status") or it.get("transition") or "").lower()
+        status = str(it.get("status") or "")
+        transition = str(it.get("transition") or "")
+        notes = it.get("notifications") or []
         row = {
-            "rule": it.get("rule") or it.get("name"),
+            "rule": it.get("rule"),
             "severity": it.get("severity"),
-            "metric": it.get("metric"),
+            "condition": scrub(it.get("condition")) or None,
             "value": it.get("value"),
-            "operator": it.get("operator"),
-            "threshold": it.get("threshold"),
             "dimensions": it.get("dimensions") or {},
-            "state": state,
-            "since": it.get("since") or it.get("fired_at") or it.get("changed_at"),
-            "notified": it.get("notified") or it.get("notifications") or [],
+            "state": "new" if transition == "Fired" else "ongoing" if status == "firing" else "resolved",
+            "notified": [f"{n.get('channel')}: {n.get('status')}" for n in notes if isinstance(n, dict)],
         }
-        if state in ("fired", "firing", "new", "active", "alert") or it.get("fired") is True:
+        if status == "firing":
             fired.append(row)
-        elif state in ("resolved", "mitigated"):
+        elif transition == "Resolved":
             resolved.append(row)
+        elif status == "no_data":
+            no_data += 1
         else:
             quiet += 1
+    fired.sort(key=lambda r: (r["severity"] if r["severity"] is not None else 9, r["rule"] or ""))
     return {
         "fired": fired,
         "resolved": resolved,
         "quiet": quiet,
+        "no_data": no_data,
         "evaluated": len(items),
         "evaluated_at": payload.get("evaluated_at"),
     }
