@@ -159,7 +159,7 @@ def test_points_too_old_for_custom_metrics_are_dropped_with_warning(
     assert result.exit_code == 0
     sink = next(r for r in result.payload["sinks"] if r["sink"] == "azure-metrics")
     assert sink["dropped_points"] == 3 and monitor_server.state.custom_metrics == []
-    assert "outside the custom-metrics window" in caplog.text
+    assert "dropped 3 custom-metric point(s)" in caplog.text and "outside the accepted window" in caplog.text
     assert len(monitor_server.state.logs["Custom-SmartflowFreshness_CL"]) == 1  # Log Analytics takes them
 
 

@@ -113,26 +113,37 @@ def send_metrics(project: Project, credential: Any, now: datetime | None = None)
     cfg = _azure(project)
     url = f"{cfg.metrics_url().rstrip('/')}/{cfg.resource_id.strip('/')}/metrics"
     http = _Http(cfg, credential)
-    sent = points = dropped = 0
+    sent = points = dropped = dropped_total = 0
+    oldest: str | None = None
     for batch in spool.pending(project.state_dir, METRICS_SINK):
         current = now or datetime.now(UTC)
         at = datetime.fromisoformat(batch.body["time"].replace("Z", "+00:00")[:19]).replace(tzinfo=UTC)
         n = sum(int(s["count"]) for s in batch.body["data"]["baseData"]["series"])
         if at < current - MAX_AGE or at > current + MAX_AHEAD:
-            log.warning(
-                "dropping %d point(s) of %s at %s: outside the custom-metrics window (-20/+5 minutes)",
-                n,
-                batch.body["data"]["baseData"]["metric"],
-                batch.body["time"],
-            )
             dropped += n
+            oldest = min(oldest or batch.body["time"], batch.body["time"])
             spool.done(batch)
             continue
-        http.post(url, batch.body)  # InfraError leaves this and later batches spooled
+        try:
+            http.post(url, batch.body)  # InfraError leaves this and later batches spooled
+        finally:
+            _warn_dropped(dropped, oldest)
+            dropped_total, dropped, oldest = dropped_total + dropped, 0, None
         spool.done(batch)
         sent += 1
         points += n
-    return {"sent_batches": sent, "sent_points": points, "dropped_points": dropped}
+    _warn_dropped(dropped, oldest)
+    return {"sent_batches": sent, "sent_points": points, "dropped_points": dropped_total + dropped}
+
+
+def _warn_dropped(n: int, oldest: str | None) -> None:
+    if n:
+        log.warning(
+            "dropped %d custom-metric point(s) from %s on: outside the accepted window (-20/+5 minutes); "
+            "they stay in the local history and in Log Analytics",
+            n,
+            oldest,
+        )
 
 
 # --- Log Analytics rows ---------------------------------------------------------------------------------
