@@ -468,6 +468,7 @@ class _Validator:
                         self.at(r, "action_groups", i),
                         f"rule {r.name}: unknown action group '{g}'{_suggest(g, groups)}",
                     )
+            self.alert_timing(r)
             if r.kind == "log" and r.metric:
                 self.add(
                     self.at(r, "metric"), f"rule {r.name}: a log rule alerts on its query, not on 'metric'"
@@ -501,6 +502,36 @@ class _Validator:
                         self.add(where, f"rule {r.name}: unknown layer '{value}' (bronze, silver, gold)")
                     elif dim == "suite" and value not in {s.suite for s in self.p.suites}:
                         self.add(where, f"rule {r.name}: unknown suite '{value}'")
+
+    def alert_timing(self, r: Any) -> None:
+        """The evaluation frequencies and windows Azure Monitor accepts (ARM rejects others at apply)."""
+        from governance.monitor.alerts.resources import (
+            LOG_FREQUENCY,
+            LOG_WINDOW,
+            METRIC_FREQUENCIES,
+            METRIC_WINDOWS,
+        )
+
+        window, freq = parse_duration(r.window), parse_duration(r.frequency)
+        if r.kind == "metric":
+            if freq not in METRIC_FREQUENCIES:
+                self.add(
+                    self.at(r, "frequency"),
+                    f"rule {r.name}: a metric alert runs every PT1M, PT5M, PT15M, PT30M or PT1H, not {r.frequency}",
+                )
+            if window not in METRIC_WINDOWS:
+                self.add(
+                    self.at(r, "window"),
+                    f"rule {r.name}: a metric alert window is one of PT1M, PT5M, PT15M, PT30M, PT1H, PT6H,"
+                    f" PT12H, P1D, not {r.window}",
+                )
+        else:
+            if not LOG_FREQUENCY[0] <= freq <= LOG_FREQUENCY[1]:
+                self.add(
+                    self.at(r, "frequency"), f"rule {r.name}: a log alert runs between every PT1M and P1D"
+                )
+            if not LOG_WINDOW[0] <= window <= LOG_WINDOW[1]:
+                self.add(self.at(r, "window"), f"rule {r.name}: a log alert window is between PT1M and P2D")
 
     # --- policies -----------------------------------------------------------------------------
     def policies(self) -> None:

@@ -26,6 +26,7 @@ EXPECTED = {
     "alerts/alerts.yaml:14: rules[1]: window PT5M is shorter than frequency PT15M",
     "alerts/alerts.yaml:25: rules[2].threshold: expected a number, got a string ('zero')",
     "alerts/alerts.yaml:26: rules[2].window: '1h' is not an ISO-8601 duration such as PT15M, PT2H or P1D",
+    "alerts/alerts.yaml:34: rule glossary-coverage-low: a metric alert runs every PT1M, PT5M, PT15M, PT30M or PT1H, not PT6H",
     "classifications/assignments.yaml:3: dataset silver.customers has no column 'phone'",
     "classifications/assignments.yaml:3: silver.customers.name: unknown label 'Personal'",
     "classifications/assignments.yaml:4: unknown dataset 'silver.orders' (did you mean 'silver.customers'?)",
