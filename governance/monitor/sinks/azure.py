@@ -113,27 +113,25 @@ def send_metrics(project: Project, credential: Any, now: datetime | None = None)
     cfg = _azure(project)
     url = f"{cfg.metrics_url().rstrip('/')}/{cfg.resource_id.strip('/')}/metrics"
     http = _Http(cfg, credential)
-    sent = points = dropped = dropped_total = 0
+    sent = points = dropped = 0
     oldest: str | None = None
-    for batch in spool.pending(project.state_dir, METRICS_SINK):
-        current = now or datetime.now(UTC)
-        at = datetime.fromisoformat(batch.body["time"].replace("Z", "+00:00")[:19]).replace(tzinfo=UTC)
-        n = sum(int(s["count"]) for s in batch.body["data"]["baseData"]["series"])
-        if at < current - MAX_AGE or at > current + MAX_AHEAD:
-            dropped += n
-            oldest = min(oldest or batch.body["time"], batch.body["time"])
-            spool.done(batch)
-            continue
-        try:
+    try:
+        for batch in spool.pending(project.state_dir, METRICS_SINK):
+            current = now or datetime.now(UTC)
+            at = datetime.fromisoformat(batch.body["time"][:19]).replace(tzinfo=UTC)
+            n = sum(int(s["count"]) for s in batch.body["data"]["baseData"]["series"])
+            if at < current - MAX_AGE or at > current + MAX_AHEAD:
+                dropped += n
+                oldest = min(oldest or batch.body["time"], batch.body["time"])
+                spool.done(batch)
+                continue
             http.post(url, batch.body)  # InfraError leaves this and later batches spooled
-        finally:
-            _warn_dropped(dropped, oldest)
-            dropped_total, dropped, oldest = dropped_total + dropped, 0, None
-        spool.done(batch)
-        sent += 1
-        points += n
-    _warn_dropped(dropped, oldest)
-    return {"sent_batches": sent, "sent_points": points, "dropped_points": dropped_total + dropped}
+            spool.done(batch)
+            sent += 1
+            points += n
+    finally:
+        _warn_dropped(dropped, oldest)
+    return {"sent_batches": sent, "sent_points": points, "dropped_points": dropped}
 
 
 def _warn_dropped(n: int, oldest: str | None) -> None:
