@@ -132,8 +132,7 @@ def analyze(
     `prepared` is `mapping_schema(schema)` when the caller analyses many statements over one schema.
     """
     import sqlglot
-    from sqlglot import exp
-    from sqlglot.errors import ParseError, TokenError
+    from sqlglot.errors import ParseError, SqlglotError, TokenError
 
     result = SqlLineage(statement=sql)
     try:
@@ -152,34 +151,53 @@ def analyze(
         return result
     mapping = prepared if prepared is not None else mapping_schema(schema, dialect)
     for stmt in statements:
-        if isinstance(stmt, exp.Insert):
-            _insert(stmt, mapping, schema, dialect, result)
-        elif isinstance(stmt, exp.Create) and isinstance(stmt.expression, exp.Query):
-            target = stmt.this.this if isinstance(stmt.this, exp.Schema) else stmt.this
-            names = _schema_columns(stmt.this) if isinstance(stmt.this, exp.Schema) else None
-            _query(stmt.expression, dataset_name(target), names, mapping, dialect, result)
-        elif isinstance(stmt, exp.Merge):
-            _merge(stmt, mapping, schema, dialect, result)
-        elif isinstance(stmt, exp.Update):
-            _update(stmt, mapping, dialect, result)
-        elif isinstance(stmt, exp.Query):
-            if not default_target:
-                result.problems.append(
-                    SqlProblem("unsupported_sql", "a plain SELECT needs exactly one output dataset", 1)
-                )
-                continue
-            _query(stmt, default_target, None, mapping, dialect, result)
-        else:
-            line = _line_of(stmt)
-            kind = type(stmt).__name__.upper()
+        try:
+            _statement(stmt, schema, default_target, mapping, dialect, result)
+        except (SqlglotError, ValueError, KeyError, AttributeError, RecursionError) as err:
+            first = str(err).splitlines()[0] if str(err) else type(err).__name__
             result.problems.append(
-                SqlProblem("unsupported_sql", f"{kind} statement carries no lineage; ignored", line)
+                SqlProblem("unparsed_sql", f"SQL cannot be analysed: {first}", _line_of(stmt))
             )
     result.inputs = sorted(set(result.inputs) - set(result.targets))
     result.edges = [
         e for e in _dedupe(result.edges) if e.source not in schema or e.source_column in schema[e.source]
     ]
     return result
+
+
+def _statement(
+    stmt: exp.Expr,
+    schema: dict[str, dict[str, str]],
+    default_target: str | None,
+    mapping: Any,
+    dialect: str,
+    result: SqlLineage,
+) -> None:
+    from sqlglot import exp
+
+    if isinstance(stmt, exp.Insert):
+        _insert(stmt, mapping, schema, dialect, result)
+    elif isinstance(stmt, exp.Create) and isinstance(stmt.expression, exp.Query):
+        target = stmt.this.this if isinstance(stmt.this, exp.Schema) else stmt.this
+        names = _schema_columns(stmt.this) if isinstance(stmt.this, exp.Schema) else None
+        _query(stmt.expression, dataset_name(target), names, mapping, dialect, result)
+    elif isinstance(stmt, exp.Merge):
+        _merge(stmt, mapping, schema, dialect, result)
+    elif isinstance(stmt, exp.Update):
+        _update(stmt, mapping, dialect, result)
+    elif isinstance(stmt, exp.Query):
+        if not default_target:
+            result.problems.append(
+                SqlProblem("unsupported_sql", "a plain SELECT needs exactly one output dataset", 1)
+            )
+            return
+        _query(stmt, default_target, None, mapping, dialect, result)
+    else:
+        line = _line_of(stmt)
+        kind = type(stmt).__name__.upper()
+        result.problems.append(
+            SqlProblem("unsupported_sql", f"{kind} statement carries no lineage; ignored", line)
+        )
 
 
 def _parse_problem(err: Exception) -> SqlProblem:
