@@ -7,6 +7,7 @@ is reported with ARM's message.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,7 @@ class Arm:
         )
         self.reads = 0
         self.writes = 0
+        self._count = threading.Lock()
 
     def _ops(self, rtype: str) -> Any:
         return {
@@ -56,7 +58,8 @@ class Arm:
             raise InfraError(f"ARM {what}: endpoint unreachable ({exc.__class__.__name__})") from exc
 
     def get(self, rtype: str, name: str) -> dict[str, Any] | None:
-        self.reads += 1
+        with self._count:
+            self.reads += 1
         found = self._call(f"GET {name}", lambda: self._ops(rtype).get(self.rg, name, **self.kw))
         return None if found is None else found.serialize()
 

@@ -104,10 +104,13 @@ def differences(want: Any, live: Any, path: str = "") -> list[str]:
 
 
 def compute(project: Project, arm: Arm, prune: bool = False) -> list[Change]:
+    from concurrent.futures import ThreadPoolExecutor
+
     wanted = desired(project)  # raises InputError (exit 2) before any request
+    with ThreadPoolExecutor(max_workers=8) as pool:  # ARM reads are independent; the client is thread-safe
+        lives = list(pool.map(lambda d: arm.get(d.type, d.name), wanted))
     changes: list[Change] = []
-    for d in wanted:
-        live = arm.get(d.type, d.name)
+    for d, live in zip(wanted, lives, strict=True):
         if live is None:
             action, changed = "create", []
         else:
