@@ -318,11 +318,23 @@ def _query(
             continue
         if any(_counts_rows(n.expression) for n in node.walk() if _leaf_column(n) is None):
             result.row_count_columns.setdefault(target, []).append(out)
+        described = _describe(node.expression, dialect)
         for (ds, col), step in _trace(node).items():
-            result.edges.append(ColumnEdge(ds, col, target, out, step.transformation, step.subtype))
+            result.edges.append(
+                ColumnEdge(ds, col, target, out, step.transformation, step.subtype, described)
+            )
     for ds, col, subtype in _filter_columns(scope, mapping, dialect):
         for out in out_names:
             result.edges.append(ColumnEdge(ds, col, target, out, "filter", subtype))
+
+
+def _describe(select: exp.Expr, dialect: str) -> str:
+    """The output column's expression as SQL, for OpenLineage's transformation `description`."""
+    from sqlglot import exp
+
+    inner = select.unalias() if isinstance(select, exp.Alias) else select
+    text = inner.sql(dialect=dialect, comments=False)
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _inline_named_windows(query: exp.Expr) -> None:

@@ -143,7 +143,9 @@ def test_column_lineage_facet_content(exported: list[dict[str, Any]]) -> None:
     facet = out["facets"]["columnLineage"]
     [email] = facet["fields"]["email_hash"]["inputFields"]
     assert email["name"].endswith("silver/customers") and email["field"] == "email"
-    assert email["transformations"] == [{"type": "DIRECT", "subtype": "MASKING", "masking": True}]
+    assert email["transformations"] == [
+        {"type": "DIRECT", "subtype": "MASKING", "masking": True, "description": 'SHA256(LOWER("c"."email"))'}
+    ]
     assert facet["_schemaURL"].startswith(
         "https://openlineage.io/spec/facets/1-2-0/ColumnLineageDatasetFacet.json"
     )
