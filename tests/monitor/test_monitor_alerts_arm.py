@@ -132,9 +132,10 @@ def test_drift_update_and_prune_only_managed(
         "tags": {"owner": "ops"},
         "properties": {},
     }
-    # drift: a threshold edited in the portal
+    # drift: a threshold edited in the portal (and a tag added by a policy, which is not drift)
     key = next(k for k in st.resources if k.endswith("/silver-transactions-quality"))
     st.resources[key]["properties"]["criteria"]["allOf"][0]["threshold"] = 50
+    st.resources[key]["tags"]["cost-center"] = "data-platform"
     # a rule removed from the files
     quality = tmp_path / "alerts/pii.yaml"
     quality.write_text("rules: []\n")
@@ -154,6 +155,7 @@ def test_drift_update_and_prune_only_managed(
     assert foreign.lower() in st.resources
     assert not any(k.endswith("/undeclared-pii") for k in st.resources)
     assert st.resources[key]["properties"]["criteria"]["allOf"][0]["threshold"] == 99
+    assert st.resources[key]["tags"] == {"cost-center": "data-platform", "managed-by": "smartflow-gov"}
     assert plan(project, prune=True, detailed_exitcode=True).exit_code == 0
 
 

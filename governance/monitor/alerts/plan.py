@@ -116,6 +116,10 @@ def compute(project: Project, arm: Arm, prune: bool = False) -> list[Change]:
         else:
             changed = differences(d.body, live)
             action = "update" if changed else "noop"
+            extra = {k: v for k, v in (live.get("tags") or {}).items() if k not in d.body.get("tags", {})}
+            if extra:  # tags others put there (policies, cost centres) survive our update
+                d.model.tags = {**extra, **(d.model.tags or {})}
+                d.body = d.model.serialize()
         changes.append(
             Change(d.id, d.type, d.api_version, d.name, action, d.body, d.model, changed, d.secrets)
         )
