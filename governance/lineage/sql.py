@@ -262,6 +262,8 @@ def _column_problem(query: exp.Expr, message: str) -> SqlProblem:
                 line = int(col.this.meta["line"])
                 break
     clean = re.sub(r"\.? ?Line: \d+, Col: \d+\.?", "", message).strip()
+    if name_m is None:  # not about a column: the query's structure could not be resolved
+        return SqlProblem("unparsed_sql", f"SQL cannot be analysed: {clean}", line or _line_of(query))
     return SqlProblem("unknown_column", clean, line or _line_of(query))
 
 
