@@ -42,7 +42,9 @@ BASE_FILES = [
     "policies/access.yaml",
 ]
 BASE_FILES += sorted(p.relative_to(REPO).as_posix() for p in (REPO / "manifests").glob("*.yaml"))[:1]
-BASE_FILES += sorted(p.relative_to(REPO).as_posix() for p in (REPO / "glossary").glob("*.yaml"))  # terms refer to each other
+BASE_FILES += sorted(
+    p.relative_to(REPO).as_posix() for p in (REPO / "glossary").glob("*.yaml")
+)  # terms refer to each other
 
 SCALARS = st.one_of(
     st.none(),
