@@ -200,3 +200,32 @@ def test_unreachable_arm_exits_3(tmp_path: Path, monitor_server: AzureMonitorSer
     monitor_server.stop()
     proc = run_cli("--config", str(config), "alerts", "apply")
     assert proc.returncode == 3 and "unreachable" in proc.stderr
+
+
+def test_server_rejects_bodies_outside_the_contract(monitor_server: AzureMonitorServer) -> None:
+    """The contract check is real: a body the swagger refuses gets ARM's 400 and is recorded."""
+    import requests
+
+    url = (
+        f"{monitor_server.url}/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Insights/"
+        "metricAlerts/broken?api-version=2018-03-01"
+    )
+    body = {
+        "location": "global",
+        "properties": {
+            "severity": "high",
+            "enabled": True,
+            "scopes": [],
+            "evaluationFrequency": "PT1M",
+            "windowSize": "PT5M",
+            "criteria": {"odata.type": "Nope"},
+        },
+    }
+    resp = requests.put(url, json=body, headers={"Authorization": "Bearer t"}, timeout=10)
+    assert resp.status_code == 400 and resp.json()["error"]["code"] == "InvalidRequestContent"
+    assert monitor_server.state.invalid and monitor_server.state.resources == {}
+    wrong_version = url.replace("2018-03-01", "2024-01-01")
+    assert (
+        requests.put(wrong_version, json=body, headers={"Authorization": "Bearer t"}, timeout=10).status_code
+        == 400
+    )
