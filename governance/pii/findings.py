@@ -9,8 +9,8 @@ A rule *detects* a column when
 - the rule has no data pattern and the column name matches its `column_pattern`.
 
 Statuses: `undeclared` (detected, the column carries no assignment of the rule's label, neither on the
-column nor on its table), `confirmed` (detected and assigned), `not_detected` (assigned a label that
-rules can detect, and no rule of that label detected it in the sample).
+column nor on its table), `confirmed` (detected and assigned), `not_detected` (the column itself is
+assigned a label that rules can detect, and no rule of that label detected it in the sample).
 """
 
 from __future__ import annotations
@@ -81,8 +81,12 @@ def dataset_findings(
     rules: list[DetectionRule],
     declared: dict[str, set[str]],
     all_columns: list[str],
+    column_declared: dict[str, set[str]] | None = None,
 ) -> list[Finding]:
-    """Findings of one scanned dataset. `declared`: column → labels (column and table assignments)."""
+    """Findings of one scanned dataset. `declared`: column → labels that cover it (its own and its
+    table's); `column_declared`: the labels assigned to the column itself, which alone can be
+    `not_detected` (a table label says the table holds such data, not that every column does)."""
+    own = declared if column_declared is None else column_declared
     n = scan.sample_size
     detections = [d for d in (detect(ev) for ev in scan.evidence) if d is not None]
     for rule in rules:
@@ -117,7 +121,7 @@ def dataset_findings(
         )
     detectable = {r.label for r in rules}
     for column in all_columns:
-        for label in sorted(declared.get(column, set()) & detectable):
+        for label in sorted(own.get(column, set()) & detectable):
             if label in detected_labels.get(column, set()):
                 continue
             best = _closest(scan.evidence, column, label)

@@ -41,10 +41,12 @@ def engine_for(project: Project, dataset: str, requested: str | None) -> str:
     return _DEFAULT_ENGINE[fmt]
 
 
-def declared_labels(project: Project, dataset: str, columns: list[str]) -> dict[str, set[str]]:
-    """column → labels assigned to it, its table's labels included."""
+def declared_labels(
+    project: Project, dataset: str, columns: list[str], with_table: bool = True
+) -> dict[str, set[str]]:
+    """column → labels assigned to it (and to its table, unless `with_table` is False)."""
     mine = [a for a in project.assignments if a.dataset == dataset]
-    table = {lb for a in mine for lb in a.table}
+    table = {lb for a in mine for lb in a.table} if with_table else set()
     out: dict[str, set[str]] = {c: set(table) for c in columns}
     for a in mine:
         for column, labels in a.columns.items():
@@ -104,7 +106,11 @@ def scan(
         layer_rules = [r for r in rules if r.applies_to(result.layer)]
         all_columns = list(result.columns) + result.skipped_columns
         findings += fnd.dataset_findings(
-            result, layer_rules, declared_labels(project, name, all_columns), all_columns
+            result,
+            layer_rules,
+            declared_labels(project, name, all_columns),
+            all_columns,
+            declared_labels(project, name, all_columns, with_table=False),
         )
 
     summary = {
