@@ -298,6 +298,7 @@ def run_step(step: Step, ctx: Context) -> StepRecord:
         code = int(result.exit_code)
         status = STATUS.get(ExitCode(code), "error")
         summary = summarize(step.name, result)
+        error = dataset_errors(result.payload) if code >= ExitCode.BAD_INPUT else None
     except Skip as exc:
         code, status, summary, error = ExitCode.OK, "skipped", str(exc), None
     except CapabilityMissing as exc:
@@ -366,6 +367,25 @@ def summarize(name: str, result: StepResult) -> str:
     except (AttributeError, TypeError):
         pass
     return _counts(p) or ", ".join(f"{k}: {len(v)}" for k, v in p.items() if isinstance(v, list)) or "done"
+
+
+def dataset_errors(payload: dict[str, Any]) -> str | None:
+    """The per-dataset errors inside a step's payload, as one line (None when there are none)."""
+    found: list[str] = []
+    for key in ("errors", "suites", "datasets", "findings"):
+        items = payload.get(key)
+        for it in items if isinstance(items, list) else []:
+            if isinstance(it, dict) and it.get("error"):
+                found.append(f"{it.get('dataset') or it.get('suite_name') or '?'}: {it['error']}")
+    for p in payload.get("problems", []) if isinstance(payload.get("problems"), list) else []:
+        if isinstance(p, dict) and p.get("message"):
+            found.append(f"{p.get('where', '')}: {p['message']}")
+    unique = list(dict.fromkeys(found))
+    return (
+        "; ".join(unique[:10]) + (f" (+{len(unique) - 10} more)" if len(unique) > 10 else "")
+        if unique
+        else None
+    )
 
 
 def build_summary(ctx: Context, finished: datetime, include_results: bool = False) -> dict[str, Any]:

@@ -158,6 +158,7 @@ def build(project: Project, run: Run, history: list[Metric], now: datetime | Non
             {
                 "dataset": ds,
                 "status": status,
+                "errored": bool((q and q["errors"]) or (f and f.get("error"))),
                 "reasons": why,
                 "success_percent": q["success_percent"] if q else None,
                 "failed": (q["error_failures"] + q["warn_failures"]) if q else None,

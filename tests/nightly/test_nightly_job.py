@@ -87,6 +87,8 @@ def test_partial_failure_is_recorded_and_the_rest_goes_on(demo_copy: Path) -> No
     assert proc.returncode == summary["exit_code"] == worst(*(s["exit_code"] for s in steps.values()))
     assert proc.returncode != ExitCode.OK
     assert steps["reports"]["status"] == "ok"
+    broken = [s for s in ("quality", "pii", "freshness") if steps[s]["status"] == "error"]
+    assert broken and all("silver.transactions" in (steps[s]["error"] or "") for s in broken)
     stored = latest_run(demo_copy / ".smartflow")
     assert stored is not None
     fresh = {d["dataset"]: d for d in stored["results"]["freshness"]["datasets"]}
