@@ -150,10 +150,14 @@ def render(changes: list[Change], applied: bool) -> str:
             line += f"  ({', '.join(c.changed[:6])}{', …' if len(c.changed) > 6 else ''})"
         lines.append(line)
     s = summary(changes)
-    verb = "Applied" if applied else "Plan"
-    lines.append(
-        f"{verb}: {s['create']} to create, {s['update']} to update, {s['delete']} to delete, {s['noop']} unchanged."
-    )
+    if applied:
+        lines.append(
+            f"Applied: {s['create']} created, {s['update']} updated, {s['delete']} deleted, {s['noop']} unchanged."
+        )
+    else:
+        lines.append(
+            f"Plan: {s['create']} to create, {s['update']} to update, {s['delete']} to delete, {s['noop']} unchanged."
+        )
     return "\n".join(lines)
 
 
