@@ -9,7 +9,14 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from catalog_env import STEWARD_ID, CatalogEnv, apply_all, assert_state_equals_files, write_project
+from catalog_env import (
+    STEWARD_ID,
+    CatalogEnv,
+    apply_all,
+    assert_state_equals_files,
+    purview_catalog,
+    write_project,
+)
 from helpers import run_cli
 from servers.purview_server import TOKEN, PurviewServer
 
@@ -17,6 +24,7 @@ from governance.catalog.lineage_sync import push_lineage
 from governance.catalog.model import RESOURCE_SET, all_entities, rule_name, tabular_schema_qn
 from governance.catalog.service import sync
 from governance.errors import InfraError, InputError
+from governance.project import load_project
 
 GRAPH = {
     "datasets": ["silver.transactions", "silver.customers", "gold.daily_revenue", "gold.customer360_view"],
@@ -264,3 +272,37 @@ def _post(srv: PurviewServer, path: str, body: object) -> None:
     )
     with urllib.request.urlopen(req, timeout=10):
         pass
+
+
+def test_the_repo_project_syncs_and_pushes_lineage_to_purview(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SmartFlow's own glossary, classifications and manifests, end to end over HTTP."""
+    from helpers import copy_project
+    from ruamel.yaml import YAML
+
+    from governance.lineage.service import build
+
+    monkeypatch.setenv("SMARTFLOW_AZURE_TOKEN", TOKEN)
+    cfg = copy_project(tmp_path / "repo")
+    with PurviewServer() as srv:
+        yaml = YAML()
+        data = yaml.load(cfg.read_text())
+        data["catalog"] = purview_catalog(srv.endpoint)
+        with cfg.open("w") as fh:
+            yaml.dump(data, fh)
+        project = load_project(cfg)
+        if not project.terms:
+            pytest.fail("the repo declares no glossary terms")
+        first = {k: sync(load_project(cfg), k, apply=True).payload for k in ("glossary", "classifications")}
+        assert all(p["summary"]["create"] > 0 for p in first.values())
+        graph = build(load_project(cfg)).payload
+        pushed = push_lineage(load_project(cfg), graph).payload
+        assert pushed["summary"]["create"] >= len(graph["jobs"])
+        srv.reset_counts()
+        again = [sync(load_project(cfg), k, apply=True).payload for k in ("glossary", "classifications")]
+        again.append(push_lineage(load_project(cfg), graph).payload)
+        assert [p["requests"]["write"] for p in again] == [0, 0, 0] and srv.writes == 0
+        terms = [t["name"] for t in srv.state.terms.values()]
+        assert sorted(terms) == sorted(t.name for t in project.terms)
+        assert srv.contract_errors == []

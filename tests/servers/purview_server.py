@@ -188,7 +188,7 @@ class PurviewServer:
                 raw = self.rfile.read(length) if length else b""
                 fault = server._fault(method, url.path)
                 with server.lock:
-                    if method == "GET":
+                    if method == "GET" or url.path.endswith("/search/query"):  # a search reads
                         server.reads += 1
                     else:
                         server.writes += 1
