@@ -6,6 +6,7 @@ from collections import defaultdict, deque
 from datetime import UTC, datetime
 from typing import Any
 
+from governance.metrics import Metric
 from governance.project import Project
 from governance.reports.evidence import Run, Section, iso, layer_of, scrub
 from governance.reports.nightly_model import run_view
@@ -193,7 +194,20 @@ def alert_coverage(project: Project) -> dict[str, Any]:
     }
 
 
-def build(project: Project, run: Run, now: datetime | None = None) -> dict[str, Any]:
+def coverage_trend(history: list[Metric]) -> dict[str, list[tuple[datetime, float]]]:
+    """Glossary and lineage coverage over time, as recorded by catalog sync and lineage build."""
+    out: dict[str, list[tuple[datetime, float]]] = {"glossary (gold columns)": [], "lineage (datasets)": []}
+    for m in history:
+        if m.name == "glossary_coverage_percent" and m.dimensions.get("layer", "gold") == "gold":
+            out["glossary (gold columns)"].append((m.ts.astimezone(UTC), m.value))
+        elif m.name == "lineage_coverage_percent" and not m.dimensions:
+            out["lineage (datasets)"].append((m.ts.astimezone(UTC), m.value))
+    return {k: sorted(v) for k, v in out.items() if v}
+
+
+def build(
+    project: Project, run: Run, now: datetime | None = None, history: list[Metric] | None = None
+) -> dict[str, Any]:
     now = now or datetime.now(UTC)
     at = iso(now)
     declared = Section("declarations", True, "ok", at)
@@ -237,4 +251,5 @@ def build(project: Project, run: Run, now: datetime | None = None) -> dict[str, 
         "lineage": lineage_completeness(project, run),
         "drift": catalog_drift(run),
         "alerts": alert_coverage(project),
+        "coverage_trend": coverage_trend(history or []),
     }

@@ -101,9 +101,14 @@ def _layer(project: Project, name: str) -> str:
 
 
 def _audit_svg(m: dict[str, Any]) -> dict[str, Any]:
-    from governance.reports.svg import meter
+    from governance.reports.svg import line_chart, meter
 
-    return {"meters": {r["dataset"]: meter(r["percent"]) for r in m["glossary"]["datasets"]}}
+    return {
+        "meters": {r["dataset"]: meter(r["percent"]) for r in m["glossary"]["datasets"]},
+        "coverage": line_chart(
+            "Coverage over time", list(m["coverage_trend"].items()), unit="%", y_max=100.0
+        ),
+    }
 
 
 def _write(path: Path, text: str) -> None:
@@ -120,10 +125,10 @@ def build_model(project: Project, kind: str, run: dict[str, Any] | None = None) 
 
     now = datetime.now(UTC)
     stored = Run(run if run is not None else latest_run(project.state_dir))
+    history = metrics.query(project.state_dir, since=now - timedelta(days=HISTORY_DAYS))
     if kind == "nightly":
-        history = metrics.query(project.state_dir, since=now - timedelta(days=HISTORY_DAYS))
         return nightly_model.build(project, stored, history, now)
-    return audit_model.build(project, stored, now)
+    return audit_model.build(project, stored, now, history)
 
 
 def render(

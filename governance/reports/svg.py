@@ -84,6 +84,10 @@ def line_chart(
     lo = y_min if y_min is not None else lo
     hi = y_max if y_max is not None else hi
     ticks_y = _nice_ticks(lo, hi)
+    if y_max is not None and ticks_y[-1] > y_max:  # a percentage never goes above 100
+        ticks_y = [t for t in ticks_y if t <= y_max]
+        if ticks_y[-1] < y_max:
+            ticks_y.append(y_max)
     lo, hi = ticks_y[0], ticks_y[-1]
     pw, ph = width - left - right, height - top - bottom
 
@@ -104,7 +108,11 @@ def line_chart(
     ticks = sorted({p[0] for p in pts})
     step = max(1, len(ticks) // 6)
     fmt = "%m-%d" if t1 - t0 > 3 * 86400 else "%m-%d %H:%M"
+    last_x = -1e9
     for ts in ticks[::step]:
+        if x(ts) - last_x < 70:  # keep labels apart
+            continue
+        last_x = x(ts)
         out.append(
             f'<text x="{x(ts):.1f}" y="{top + ph + 14}" text-anchor="middle" class="axis">{ts.strftime(fmt)}</text>'
         )
