@@ -230,3 +230,22 @@ def test_endpoints_region_default_and_loopback_only(tmp_path: Path) -> None:
     proc = run_cli("--config", str(tmp_path / "smartflow.yaml"), "metrics", "emit")
     assert proc.returncode == 2
     assert "smartflow.yaml:" in proc.stderr and "only accepted on a loopback address" in proc.stderr
+
+
+def test_crash_between_spool_and_cursor_sends_once(
+    tmp_path: Path, monitor_server: AzureMonitorServer, azure_token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = load_project(_project(tmp_path, monitor_server))
+    _record(project.state_dir, 2)
+
+    def crash(*args: object) -> None:
+        raise KeyboardInterrupt("killed after the spool was written")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(metrics, "advance_cursor", crash)
+        with pytest.raises(KeyboardInterrupt):
+            service.emit(project)
+    assert spool.pending(project.state_dir, "azure-metrics") and monitor_server.state.custom_metrics == []
+    assert service.emit(project).exit_code == 0
+    sent = _series_keys(monitor_server.state.custom_metrics)
+    assert len(sent) == len(set(sent)) == 2 * 3
