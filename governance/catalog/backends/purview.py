@@ -885,11 +885,13 @@ class PurviewBackend(CatalogBackend):
         self._process_json = {}
         qns = {p.qualified_name for p in desired.values()}
         # managed processes of jobs that are gone: found by type through search
-        found = (
-            self._call("POST", "/search/query", body={"filter": {"entityType": PROCESS_TYPE}, "limit": 1000})
-            or {}
-        )
-        qns |= {v.get("qualifiedName") for v in found.get("value") or [] if v.get("qualifiedName")}
+        query: dict[str, Any] = {"filter": {"entityType": PROCESS_TYPE}, "limit": 1000}
+        while True:
+            found = self._call("POST", "/search/query", body=query) or {}
+            qns |= {v.get("qualifiedName") for v in found.get("value") or [] if v.get("qualifiedName")}
+            if not found.get("continuationToken"):
+                break
+            query = {**query, "continuationToken": found["continuationToken"]}
         res = self._get_by_qualified_names(PROCESS_TYPE, sorted(q for q in qns if q))
         out: dict[str, ProcessState] = {}
         for ent in res["entities"]:
