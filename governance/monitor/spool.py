@@ -2,9 +2,9 @@
 
 For each sink, new history rows (after the sink's cursor in governance/metrics.py) are cut into request
 batches and written to `state_dir/monitor/spool/<sink>/` *before* the cursor advances; a batch file is
-deleted only once the sink acknowledged it. A crash between the two steps rewrites the same files (their
-names carry the history id range), an unreachable sink leaves the files for the next run, and a lock keeps
-two runs from sending the same file.
+deleted only once the sink acknowledged it. After a crash between the two steps the next run replaces
+every file past the cursor (file names carry their history id range) with the rows it spools again; an
+unreachable sink leaves the files for the next run; a lock keeps two runs from sending the same file.
 """
 
 from __future__ import annotations
@@ -64,8 +64,9 @@ def enqueue(
     folder = spool_dir(state_dir, sink)
     folder.mkdir(parents=True, exist_ok=True)
     prefix = f"{first:012d}-{last:012d}-"
-    for stale in folder.glob(prefix + "*.json"):  # a previous attempt at the same range
-        stale.unlink()
+    for stale in folder.glob("*.json"):  # an attempt whose cursor never moved: its rows are re-spooled now
+        if int(stale.name.split("-", 1)[0]) > after:
+            stale.unlink()
     bodies = build(rows)
     for seq, body in enumerate(bodies):
         _write_atomic(folder / f"{prefix}{seq:05d}.json", body)

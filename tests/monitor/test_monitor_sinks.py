@@ -246,6 +246,7 @@ def test_crash_between_spool_and_cursor_sends_once(
         with pytest.raises(KeyboardInterrupt):
             service.emit(project)
     assert spool.pending(project.state_dir, "azure-metrics") and monitor_server.state.custom_metrics == []
+    _record(project.state_dir, 1, first=2)  # more history arrives before the next run
     assert service.emit(project).exit_code == 0
     sent = _series_keys(monitor_server.state.custom_metrics)
-    assert len(sent) == len(set(sent)) == 2 * 3
+    assert len(sent) == len(set(sent)) == 3 * 3
