@@ -306,3 +306,37 @@ def test_the_repo_project_syncs_and_pushes_lineage_to_purview(
         terms = [t["name"] for t in srv.state.terms.values()]
         assert sorted(terms) == sorted(t.name for t in project.terms)
         assert srv.contract_errors == []
+
+
+def test_request_budget_spaces_requests_and_counts_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ops/second budget: each request waits for its slot (clock and sleep are simulated)."""
+    from types import SimpleNamespace
+
+    from governance.catalog.backends import purview as pv
+    from governance.catalog.backends.base import Requests
+
+    now = [100.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(round(seconds, 3))
+        now[0] += seconds
+
+    monkeypatch.setattr(pv.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(pv.time, "sleep", sleep)
+    owner = SimpleNamespace(requests=Requests())
+    budget = pv._BudgetAndCount(owner, per_second=4)  # type: ignore[arg-type]
+
+    def req(method: str, url: str) -> SimpleNamespace:
+        return SimpleNamespace(http_request=SimpleNamespace(method=method, url=url))
+
+    for method, url in [
+        ("GET", "/a"),
+        ("POST", "/b"),
+        ("POST", "/search/query"),
+        ("PUT", "/c"),
+        ("DELETE", "/d"),
+    ]:
+        budget.on_request(req(method, url))
+    assert slept == [0.25, 0.25, 0.25, 0.25]  # 4 per second: the 2nd..5th wait for their slot
+    assert owner.requests.as_dict() == {"read": 2, "write": 3}
