@@ -166,3 +166,28 @@ def test_a_missing_capability_or_a_crash_is_recorded_as_that_steps_error(repo: P
     assert recs[1].status == "error" and recs[1].exit_code == 3 and "engine exploded" in (recs[1].error or "")
     assert (recs[2].status, recs[2].exit_code, recs[2].summary) == ("failed", 1, "checked 3")
     assert set(ctx.results) == {"c"}
+
+
+def test_a_service_that_breaks_on_one_dataset_is_rerun_dataset_by_dataset(repo: Path) -> None:
+    from datetime import UTC, datetime
+
+    from governance.errors import InfraError
+    from governance.nightly import _per_dataset
+
+    ctx = Context(load_project(repo / "smartflow.yaml"), "test", datetime.now(UTC))
+    calls: list[list[str] | None] = []
+
+    def run(project: object, datasets: list[str] | None = None) -> StepResult:
+        calls.append(datasets)
+        if datasets is None or datasets == ["b"]:
+            raise InfraError("engine lost dataset b")
+        return StepResult(
+            {"success": True, "suites": [{"dataset": datasets[0], "success": datasets[0] != "c"}]},
+            ExitCode.OK if datasets[0] != "c" else ExitCode.CHECK_FAILED,
+        )
+
+    result = _per_dataset(ctx, run, ["a", "b", "c"], "suites")
+    assert calls == [None, ["a"], ["b"], ["c"]]
+    assert [s["dataset"] for s in result.payload["suites"]] == ["a", "c"]
+    assert result.payload["errors"] == [{"dataset": "b", "exit_code": 3, "error": "engine lost dataset b"}]
+    assert result.payload["success"] is False and result.exit_code == ExitCode.INFRA
