@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 Grain = Literal["day", "month", "hour"]
 ARRIVED_AT = "smartflow.arrived_at"
+MAINTENANCE = {"OPTIMIZE", "REORG", "RESTORE", "VACUUM START", "VACUUM END", "CONVERT"}
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class Commit:
     arrived_at: datetime  # simulated/declared arrival (custom metadata), else the timestamp
     overwrite: bool  # a full (re)load: partitions it adds did not "arrive" then
     declared: bool  # arrived_at came from custom metadata
+    maintenance: bool = False  # OPTIMIZE / REORG / RESTORE rewrite files: no data arrives
 
 
 @dataclass
@@ -122,9 +124,8 @@ def commits(table: DeltaTable) -> list[Commit]:
         declared = _parse_time(h[ARRIVED_AT]) if h.get(ARRIVED_AT) else None
         params = h.get("operationParameters") or {}
         mode = str(params.get("mode", "")).lower()
-        overwrite = mode == "overwrite" or str(h.get("operation", "")).upper().startswith(
-            ("CREATE OR REPLACE",)
-        )
+        operation = str(h.get("operation", "")).upper()
+        overwrite = mode == "overwrite" or operation.startswith("CREATE OR REPLACE")
         out.append(
             Commit(
                 version=int(h.get("version", 0)),
@@ -132,6 +133,7 @@ def commits(table: DeltaTable) -> list[Commit]:
                 arrived_at=declared or ts,
                 overwrite=overwrite,
                 declared=declared is not None,
+                maintenance=operation in MAINTENANCE,
             )
         )
     return sorted(out, key=lambda c: c.version)
@@ -180,8 +182,9 @@ def delta_partitions(table: DeltaTable, column: str, grain: Grain) -> list[Parti
 def late(parts: list[Partition], tolerance: timedelta) -> tuple[list[dict[str, Any]], int]:
     """Partitions that arrived after their period start + tolerance; and how many could not be judged.
 
-    A partition first added by a full (re)load that also wrote other partitions, without a declared
-    arrival, carries no arrival information (a rebuild is not an arrival), so it is not judged.
+    A partition whose current files come from a full (re)load that also wrote other partitions (without a
+    declared arrival) or from a maintenance rewrite (OPTIMIZE compaction, RESTORE) carries no arrival
+    information, so it is not judged.
     """
     found, unjudged = [], 0
     for p in parts:
@@ -189,7 +192,7 @@ def late(parts: list[Partition], tolerance: timedelta) -> tuple[list[dict[str, A
         if c is None:
             unjudged += 1
             continue
-        if not c.declared and p.commit_partitions > 1 and (c.overwrite or c.version == 0):
+        if c.maintenance or (not c.declared and p.commit_partitions > 1 and (c.overwrite or c.version == 0)):
             unjudged += 1
             continue
         deadline = p.start + tolerance

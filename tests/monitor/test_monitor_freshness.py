@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from helpers import run_cli
-from monitor_data import AS_OF
+from monitor_data import AS_OF, write_bronze
 
 from governance import metrics
 from governance.monitor import freshness, history
@@ -198,3 +198,16 @@ def test_parquet_dataset_through_duckdb(tmp_path: Path) -> None:
     entry = result.payload["datasets"][0]
     assert entry["max_value"] == "2026-11-28T01:00:00Z" and entry["lag_minutes"] == 60.0
     assert entry["missing_partitions"] == ["2026-11-26"] and entry["partition_column"] == "event_date"
+
+
+def test_compaction_is_not_an_arrival(mini_project: Callable[..., Path]) -> None:
+    from deltalake import DeltaTable
+
+    root = mini_project()
+    write_bronze(root, [date(2026, 11, 26)], late={})  # a second file in one partition ...
+    DeltaTable(str(root / "lake/bronze/orders")).optimize.compact()  # ... compacted today
+    project = load_project(root / "smartflow.yaml")
+    result = freshness.check(project, datasets=["bronze.orders"], as_of=AS_OF, record=False)
+    entry = result.payload["datasets"][0]
+    assert [p["partition"] for p in entry["late_partitions"]] == ["2026-11-24"]
+    assert entry["unjudged_partitions"] == 1  # 2026-11-26 now lives in a file OPTIMIZE wrote
