@@ -276,6 +276,7 @@ def _query(
     result: SqlLineage,
 ) -> None:
     """Lineage of a query writing `target`; `names` renames its select list positionally (INSERT cols)."""
+    from sqlglot import exp
     from sqlglot.errors import SqlglotError
     from sqlglot.lineage import lineage
 
@@ -320,6 +321,14 @@ def _query(
             continue
         if any(_counts_rows(n.expression) for n in node.walk() if _leaf_column(n) is None):
             result.row_count_columns.setdefault(target, []).append(out)
+        if any(isinstance(n.expression, exp.Placeholder) for n in node.walk()):
+            result.problems.append(
+                SqlProblem(
+                    "unsupported_sql",
+                    f"column '{out}': part of its lineage cannot be traced (LATERAL, PIVOT or an unknown source)",
+                    _line_of(query),
+                )
+            )
         described = _describe(node.expression, dialect)
         for (ds, col), step in _trace(node).items():
             result.edges.append(
