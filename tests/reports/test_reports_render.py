@@ -91,10 +91,12 @@ def test_report_renders_in_chromium(
     browser.load(html.as_uri())
     assert browser.evaluate("document.documentElement.scrollWidth") <= 390
     browser.screenshot(tmp_path / f"{kind}-phone.png")
-    # print: navigation hidden, a PDF comes out
-    browser.viewport(1280, 900)
+    # print on A4 (about 703 CSS px between the margins): navigation hidden, nothing cut off, a PDF comes out
+    browser.viewport(703, 1000)
+    browser.load(html.as_uri())
     browser.media("print")
     assert browser.evaluate("getComputedStyle(document.querySelector('nav.toc')).display") == "none"
+    assert browser.evaluate("document.documentElement.scrollWidth") <= 703
     browser.media("")
     assert browser.pdf()[:5] == b"%PDF-"
 
