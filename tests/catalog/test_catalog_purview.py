@@ -274,6 +274,7 @@ def _post(srv: PurviewServer, path: str, body: object) -> None:
         pass
 
 
+@pytest.mark.slow
 def test_the_repo_project_syncs_and_pushes_lineage_to_purview(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
