@@ -746,3 +746,27 @@ class PurviewServer:
                 raise ApiError(404, f"no rule {name}")
             return 200, s.rules.pop(name)
         raise ApiError(405, method)
+
+
+def main() -> None:
+    """Serve until stdin closes: `python tests/servers/purview_server.py` prints the endpoint, then
+    a JSON line of statistics when stdin reaches EOF (used by bench/catalog.py)."""
+    with PurviewServer() as srv:
+        print(srv.endpoint, flush=True)
+        sys.stdin.read()
+        st = srv.state
+        names = [t["name"] for t in st.terms.values()]
+        qns = [e["attributes"]["qualifiedName"] for e in st.entities.values()]
+        stats = {
+            "entities": len(qns),
+            "duplicate_entities": len(qns) - len(set(qns)),
+            "terms": len(names),
+            "duplicate_terms": len(names) - len(set(names)),
+            "assignments": len(st.assignments),
+            "contract_errors": srv.contract_errors[:5],
+        }
+        print(json.dumps(stats), flush=True)
+
+
+if __name__ == "__main__":
+    main()
