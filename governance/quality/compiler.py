@@ -97,33 +97,38 @@ def samples_query(
     for e in failing.values():
         cols += [c for c in e.sample_columns() if c not in cols]
     order = exp.Order(expressions=[exp.Ordered(this=col(k)) for k in (ctx.order or cols)])
+    # 1. every flag computed once per row (a sub-query predicate is evaluated once, not per use)
     flags: list[exp.Expr] = []
-    numbers: list[exp.Expr] = []
-    preds: list[exp.Expr] = []
     for i, e in failing.items():
         pred = e.unexpected()
         assert pred is not None
         flag = exp.Case(ifs=[exp.If(this=pred, true=exp.Literal.number(1))], default=exp.Literal.number(0))
         flags.append(flag.as_(flag_name(i), quoted=True))
-        numbers.append(
-            exp.Window(this=exp.RowNumber(), partition_by=[flag.copy()], order=order.copy()).as_(
-                f"__r{i}", quoted=True
-            )
-        )
-        preds.append(pred.copy())
-    mid = exp.select(*[col(c) for c in cols], *flags, *numbers).from_(source).where(exp.or_(*preds))
+    flagged = exp.select(*[col(c) for c in cols], *flags).from_(source)
     if ctx.scope is not None and not derived:
-        mid = mid.where(ctx.scope.copy())
+        flagged = flagged.where(ctx.scope.copy())
+
+    def f(i: int) -> exp.Column:
+        return exp.column(flag_name(i), quoted=True)
+
+    # 2. only unexpected rows, numbered per expectation in key order
+    numbers = [
+        exp.Window(this=exp.RowNumber(), partition_by=[f(i)], order=order.copy()).as_(f"__r{i}", quoted=True)
+        for i in failing
+    ]
+    numbered = (
+        exp.select(*[col(c) for c in cols], *[f(i) for i in failing], *numbers)
+        .from_(flagged.subquery("q"))
+        .where(exp.or_(*[f(i).eq(1) for i in failing]))
+    )
+    # 3. at most `limit` rows per expectation
     keep = [
-        exp.and_(
-            exp.column(flag_name(i), quoted=True).eq(1),
-            *([exp.column(f"__r{i}", quoted=True) <= limit] if limit is not None else []),
-        )
+        exp.and_(f(i).eq(1), *([exp.column(f"__r{i}", quoted=True) <= limit] if limit is not None else []))
         for i in failing
     ]
     outer = (
-        exp.select(*[col(c) for c in cols], *[exp.column(flag_name(i), quoted=True) for i in failing])
-        .from_(mid.subquery("s"))
+        exp.select(*[col(c) for c in cols], *[f(i) for i in failing])
+        .from_(numbered.subquery("s"))
         .where(exp.or_(*keep))
     )
     outer = outer.order_by(*[exp.Ordered(this=col(k)) for k in (ctx.order or cols)])

@@ -52,7 +52,7 @@ def test_postgres_warehouse_dataset(tiny: Path, pg_url: str, monkeypatch: pytest
         wh = run(project, suites=["orders_wh"])
         assert wh.payload["suites"][0].get("error") is None, wh.payload
         assert _counts(wh.payload, "orders_wh") == _counts(ours.payload)
-        assert wh.payload["suites"][0]["queries"] == 3
+        assert wh.payload["suites"][0]["queries"] == 2
         assert "jane" not in str(wh.payload)
     finally:
         with engine.begin() as conn:
@@ -74,7 +74,7 @@ def test_spark_engine_matches_duckdb(tiny: Path) -> None:
     spark = run(project, suites=["orders"], engine="spark")
     assert spark.payload["suites"][0].get("error") is None, spark.payload
     assert _counts(spark.payload) == _counts(duck.payload)
-    assert spark.payload["suites"][0]["queries"] == 3
+    assert spark.payload["suites"][0]["queries"] == 2
 
 
 def test_gx_engine_agrees_on_tiny_lake(tiny: Path) -> None:

@@ -22,13 +22,15 @@ def _by_type(suite: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {r["expectation_config"]["type"]: r for r in suite["results"]}
 
 
-def test_everything_passes_in_two_queries(tiny: Path) -> None:
+def test_everything_passes_in_one_query(tiny: Path) -> None:
     write_lake(tiny.parent, DAYS, bad=False)
     result = run(load_project(tiny))
     suite = result.payload["suites"][0]
     assert result.exit_code == 0 and suite["success"]
-    # one fused scan for every aggregate + one extra query (exact uniqueness and the anti-join)
-    assert suite["queries"] == 2
+    # ONE statement: the fused scan of every aggregate joined with the extra sub-queries (exact
+    # uniqueness, the anti-join); no sample query when nothing fails
+    assert suite["queries"] == 1
+    assert result.extra["sql"]["silver.orders"][0].count('FROM "sfg_silver_orders"') >= 2
     assert suite["rows_validated"] == 30
     assert suite["statistics"]["evaluated_expectations"] == 8
 
@@ -49,8 +51,8 @@ def test_failures_counted_exactly_and_pii_masked(tiny: Path) -> None:
     assert email["partial_unexpected_list"] == ["xxxx.xxx(xx)xxxxxxx.xxx"]
     assert "jane" not in json.dumps(result.payload)
     assert list(email["partial_unexpected_index_list"][0])[0] == "order_id"
-    # scan + extra + ONE samples query for all five failing expectations
-    assert suite["queries"] == 3
+    # the fused scan + ONE samples query for all five failing expectations
+    assert suite["queries"] == 2
     assert r["expect_column_mean_to_be_between"]["success"]
 
 
@@ -152,8 +154,8 @@ def test_cli_json_exit_code_and_verbose_sql(tiny: Path) -> None:
     proc = run_cli("--config", str(tiny), "--output", "json", "-v", "quality", "run", "--suite", "orders")
     assert proc.returncode == 1, proc.stderr
     payload = json.loads(proc.stdout)
-    assert payload["suites"][0]["queries"] == 3
-    assert "3 queries" in proc.stderr and "SELECT" in proc.stderr
+    assert payload["suites"][0]["queries"] == 2
+    assert "2 queries" in proc.stderr and "SELECT" in proc.stderr
     bad = run_cli("--config", str(tiny), "quality", "run", "--suite", "nope")
     assert bad.returncode == 2 and "unknown suite" in bad.stderr
 

@@ -126,10 +126,8 @@ def parse_datetime(value: str) -> dt.datetime:
 
 
 def count_if(cond: exp.Expr) -> exp.Expr:
-    """SUM(CASE WHEN cond THEN 1 ELSE 0 END): portable over DuckDB, PostgreSQL, Spark and T-SQL."""
-    return exp.Sum(
-        this=exp.Case(ifs=[exp.If(this=cond, true=exp.Literal.number(1))], default=exp.Literal.number(0))
-    )
+    """COUNT_IF(cond): sqlglot renders it per dialect (SUM(CASE …) on PostgreSQL, COUNT(IIF(…)) on T-SQL)."""
+    return exp.CountIf(this=cond)
 
 
 def fn(name: str, *args: exp.Expr) -> exp.Expr:
