@@ -221,6 +221,11 @@ class AlertsConfig(Spec):
     workspace_resource_id: str | None = Field(
         None, description="ARM id of the Log Analytics workspace that log (scheduled query) rules run on"
     )
+    metric_scopes: list[str] = Field(
+        default_factory=list,
+        description="resources metric alerts watch (default: monitor.azure.resource_id); several resources "
+        "of one type in `location` give multiple-resource criteria",
+    )
     max_retries: int = Field(3, ge=0)
 
     @field_validator("arm_endpoint")

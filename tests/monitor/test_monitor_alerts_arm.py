@@ -224,3 +224,29 @@ def test_server_rejects_bodies_outside_the_contract(monitor_server: AzureMonitor
         requests.put(wrong_version, json=body, headers={"Authorization": "Bearer t"}, timeout=10).status_code
         == 400
     )
+
+
+def test_several_scopes_use_multiple_resource_criteria(
+    tmp_path: Path, monitor_server: AzureMonitorServer, env: None
+) -> None:
+    config = _project(tmp_path, monitor_server)
+    lakes = [
+        f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Storage/storageAccounts/{n}"
+        for n in ("sflakeweu", "sflakeweu2")
+    ]
+    config.write_text(
+        config.read_text().replace(
+            "  max_retries: 0\n",
+            "  max_retries: 0\n  metric_scopes:\n" + "".join(f"    - {x}\n" for x in lakes),
+        )
+    )
+    project = load_project(config)
+    apply(project)
+    st = monitor_server.state
+    assert st.invalid == []
+    alert = next(r for r in st.resources.values() if r["name"] == "silver-transactions-quality")
+    props = alert["properties"]
+    assert props["criteria"]["odata.type"] == "Microsoft.Azure.Monitor.MultipleResourceMultipleMetricCriteria"
+    assert props["scopes"] == lakes and props["targetResourceType"] == "Microsoft.Storage/storageAccounts"
+    assert props["targetResourceRegion"] == "westeurope"
+    assert plan(project, detailed_exitcode=True).exit_code == 0

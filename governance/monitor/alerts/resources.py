@@ -57,6 +57,15 @@ def resource_id(sub: str, rg: str, rtype: str, name: str) -> str:
     return f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{rtype}/{name}"
 
 
+def resource_type(rid: str) -> str:
+    """`Microsoft.Storage/storageAccounts` of `/subscriptions/…/providers/Microsoft.Storage/storageAccounts/x`."""
+    parts = rid.strip("/").split("/")
+    if "providers" not in parts:
+        return ""
+    rest = parts[len(parts) - parts[::-1].index("providers") :]
+    return "/".join([rest[0], *rest[1::2]]) if rest else ""
+
+
 def _receiver_name(text: str, used: set[str]) -> str:
     base = re.sub(r"[^A-Za-z0-9_-]", "_", text.split("@")[0])[:100] or "receiver"
     name, i = base, 2
@@ -174,15 +183,13 @@ class _Builder:
 
         window, freq = self._timing(r)
         azure = self.p.config.monitor.azure
-        if azure is None:
+        scopes = self.p.config.alerts.metric_scopes or ([azure.resource_id] if azure else [])
+        if not scopes:
             self.problem(
                 self.at(r, "kind"),
                 f"rule {r.name}: metric rules need monitor.azure.resource_id (the "
                 "resource the custom metrics are emitted against)",
             )
-            scope = ""
-        else:
-            scope = azure.resource_id
         if len(r.dimensions) > MAX_DIMENSIONS:
             self.problem(self.at(r, "dimensions"), f"rule {r.name}: at most {MAX_DIMENSIONS} dimensions")
         for key in r.dimensions:
@@ -205,18 +212,33 @@ class _Builder:
             dimensions=dims or None,
             skip_metric_validation=True,
         )
+        criteria: Any = models.MetricAlertSingleResourceMultipleMetricCriteria(all_of=[criterion])
+        target: dict[str, str] = {}
+        if len(scopes) > 1:  # one rule over several resources of one type and region
+            types = {resource_type(s) for s in scopes}
+            if len(types) != 1:
+                self.problem(
+                    self.p.locate(self.p.config.alerts, "metric_scopes"),
+                    f"metric_scopes mix resource types {sorted(types)}; a metric alert watches one type",
+                )
+            criteria = models.MetricAlertMultipleResourceMultipleMetricCriteria(all_of=[criterion])
+            target = {
+                "target_resource_type": sorted(types)[0],
+                "target_resource_region": self.p.config.alerts.location,
+            }
         model = models.MetricAlertResource(
             location="global",
             tags=dict([MANAGED_TAG]),
             description=r.description or _describe(r),
             severity=r.severity,
             enabled=r.enabled,
-            scopes=[scope],
+            scopes=scopes or [""],
             evaluation_frequency=freq,
             window_size=window,
-            criteria=models.MetricAlertSingleResourceMultipleMetricCriteria(all_of=[criterion]),
+            criteria=criteria,
             auto_mitigate=r.auto_mitigate,
             actions=[models.MetricAlertAction(action_group_id=i) for i in self._actions(r)],
+            **target,
         )
         return self._desired(METRIC_ALERT, r.name, model, r)
 
