@@ -159,3 +159,26 @@ def test_show_dataset_and_term(catalog_env: CatalogEnv) -> None:
     ]
     assert term["related"] == ["Daily Revenue"]
     assert show(env.project(), "Daily Revenue").payload["related"] == ["Customer Lifetime Value"]  # both ends
+
+
+def test_label_in_use_by_hand_is_kept_on_prune_and_removed_with_force(catalog_env: CatalogEnv) -> None:
+    env = catalog_env
+    apply_all(env)
+    env.hand_set_classifications("silver.transactions.payment_method", add=["Public"])
+    env.edit("classifications/smartflow.yaml", "  - {name: Public}\n", "")
+    env.edit("classifications/smartflow.yaml", "    table: [Public]\n", "    table: [Confidential]\n")
+    pruned = sync(env.project(), "classifications", apply=True, prune=True).payload
+    kept = next(c for c in pruned["changes"] if c["kind"] == "classification_type" and c["name"] == "Public")
+    assert kept["action"] == "noop" and "--force" in kept["note"]
+    snap = env.snapshot()
+    assert (qn(env, "gold.daily_revenue"), "Public") not in snap["classifications"]  # ours: removed
+    assert (qn(env, "silver.transactions.payment_method"), "Public") in snap[
+        "classifications"
+    ]  # theirs: kept
+
+    forced = sync(env.project(), "classifications", apply=True, prune=True, force=True).payload
+    assert ("delete", "classification_type", "Public") in pending(forced)
+    snap = env.snapshot()
+    assert all(label != "Public" for _, label in snap["classifications"])
+    after = sync(env.project(), "classifications", apply=False).payload
+    assert pending(after) == []

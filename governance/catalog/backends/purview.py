@@ -477,7 +477,9 @@ class PurviewBackend(CatalogBackend):
             self._write_terms(terms, desired, live)
         self._write_assignments(by[("assignment", "create")], by[("assignment", "delete")], live)
         if by[("classification", "create")] or by[("classification", "delete")]:
-            self._write_classifications(desired, live)
+            deletes = by[("classification", "delete")]
+            forced = {(c.before["entity"], c.before["label"]) for c in deletes if c.note == "forced"}
+            self._write_classifications(desired, live, forced)
         for c in by[("rule", "delete")]:
             self._call("DELETE", f"/classificationrules/{c.name}", plane="scan", ok_missing=True)
         for c in by[("term", "delete")]:
@@ -808,8 +810,12 @@ class PurviewBackend(CatalogBackend):
             self._call("POST", f"/atlas/v2/glossary/terms/{term_guid}/assignedEntities", body=rest)
 
     # classifications
-    def _write_classifications(self, desired: CatalogState, live: CatalogState) -> None:
-        """Per entity: keep what others set (scanner, UI), and make ours exactly the declared labels."""
+    def _write_classifications(
+        self, desired: CatalogState, live: CatalogState, forced: set[tuple[str, str]] | None = None
+    ) -> None:
+        """Per entity: keep what others set (scanner, UI), and make ours exactly the declared labels.
+        `forced` (entity, label) pairs are removed even though someone else set them (--prune --force)."""
+        forced = forced or set()
         ours = set(desired.classification_types) | {
             n for n, t in live.classification_types.items() if t.managed
         }
@@ -821,25 +827,23 @@ class PurviewBackend(CatalogBackend):
             if not e.guid:
                 continue
             current = self._entity_json.get(e.guid, {}).get("classifications") or []
-            mine = {
-                c["typeName"]
-                for c in current
-                if (c.get("attributes") or {}).get(MANAGED_ATTR) == MARKER_VALUE
-            }
+
+            def is_mine(c: dict[str, Any]) -> bool:
+                return (c.get("attributes") or {}).get(MANAGED_ATTR) == MARKER_VALUE and c["typeName"] in ours
+
+            mine = {c["typeName"] for c in current if is_mine(c)}
             kept = [
                 {k: v for k, v in c.items() if k in ("typeName", "attributes")}
                 for c in current
-                if not (
-                    (c.get("attributes") or {}).get(MANAGED_ATTR) == MARKER_VALUE and c["typeName"] in ours
-                )
+                if not is_mine(c) and (e.name, c["typeName"]) not in forced
             ]
-            target = wanted.get(e.name, set())
-            unmanaged_same = {c["typeName"] for c in kept}
-            if mine & ours == target - unmanaged_same:
+            dropped = any((e.name, c["typeName"]) in forced for c in current)
+            others = {c["typeName"] for c in kept}
+            target = wanted.get(e.name, set()) - others
+            if mine == target and not dropped:
                 continue
             classes = kept + [
-                {"typeName": label, "attributes": {MANAGED_ATTR: MARKER_VALUE}}
-                for label in sorted(target - unmanaged_same)
+                {"typeName": lb, "attributes": {MANAGED_ATTR: MARKER_VALUE}} for lb in sorted(target)
             ]
             headers[e.guid] = {
                 "typeName": e.type_name,
@@ -963,8 +967,9 @@ class PurviewBackend(CatalogBackend):
             self._call("DELETE", "/atlas/v2/entity/bulk", params={"guid": chunk})
 
 
-class _Conflict(Exception):
-    """409: the object exists already (typically made by an earlier, interrupted run)."""
+class _Conflict(InfraError):
+    """409: the object exists already (typically made by an earlier, interrupted run), or is in use.
+    Callers that can converge catch it; anywhere else it is an infrastructure error (exit 3)."""
 
 
 def _budget_policy(inner: _BudgetAndCount) -> Any:
