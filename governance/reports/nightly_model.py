@@ -49,6 +49,8 @@ def quality_by_dataset(run: Run) -> dict[str, dict[str, Any]]:
         )
         stats = s.get("statistics") or {}
         q["suites"].append(s.get("suite_name"))
+        if s.get("skipped"):
+            q.setdefault("skipped", []).append(str(s["skipped"]))
         q["evaluated"] += int(stats.get("evaluated_expectations") or 0)
         q["successful"] += int(stats.get("successful_expectations") or 0)
         for r in _failed_results(s):
@@ -111,6 +113,8 @@ def dataset_status(
         return "failing", why
     if q and q["warn_failures"]:
         return "warn", [f"{q['warn_failures']} warning(s)"]
+    if q and q.get("skipped") and not q["evaluated"]:
+        return "ok", [f"quality: {q['skipped'][0]}"]
     return ("ok", []) if (q or f) else ("unchecked", [])
 
 
