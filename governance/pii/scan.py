@@ -128,13 +128,13 @@ def column_types(engine: Engine, dataset: str) -> dict[str, str]:
 def _text_cast(column: str, dialect: str) -> exp.Expression:
     from sqlglot import exp
 
-    return exp.cast(exp.column(column, quoted=True), "text", dialect=dialect)
+    return exp.cast(exp.column(column, quoted=True), "text", dialect=dialect, copy=False)
 
 
 def _projection(columns: list[str], dialect: str) -> list[Any]:
     from sqlglot import exp
 
-    return [exp.alias_(_text_cast(c, dialect), f"c{i}") for i, c in enumerate(columns)]
+    return [exp.alias_(_text_cast(c, dialect), f"c{i}", copy=False) for i, c in enumerate(columns)]
 
 
 def materialise_sample(engine: Engine, dataset: str, columns: list[str], size: int | None, seed: int) -> int:
@@ -282,17 +282,19 @@ def count_query(columns: list[str], probes: list[Probe], dialect: str) -> exp.Se
 
     inner: list[Any] = [exp.column(f"c{i}") for i in range(len(columns))]
     inner += [
-        exp.alias_(regex_match(exp.column(f"c{p.column}"), p.pushdown, dialect), f"b{p.index}")
+        exp.alias_(regex_match(exp.column(f"c{p.column}"), p.pushdown, dialect), f"b{p.index}", copy=False)
         for p in probes
     ]
-    flags = exp.select(*inner).from_(exp.to_table(SAMPLE_TABLE)).subquery("flags")
-    select: list[Any] = [exp.alias_(exp.func("count", exp.Star()), "n")]
-    select += [exp.alias_(exp.func("count", exp.column(f"c{i}")), f"nn{i}") for i in range(len(columns))]
+    flags = exp.select(*inner).from_(exp.to_table(SAMPLE_TABLE), copy=False).subquery("flags", copy=False)
+    select: list[Any] = [exp.alias_(exp.func("count", exp.Star()), "n", copy=False)]
+    select += [
+        exp.alias_(exp.func("count", exp.column(f"c{i}")), f"nn{i}", copy=False) for i in range(len(columns))
+    ]
     for p in probes:
         hit = exp.column(f"b{p.index}")
         ones = exp.Case(ifs=[exp.If(this=hit, true=exp.Literal.number(1))], default=exp.Literal.number(0))
-        select.append(exp.alias_(exp.func("sum", ones), f"m{p.index}"))
-    return exp.select(*select).from_(flags)
+        select.append(exp.alias_(exp.func("sum", ones), f"m{p.index}", copy=False))
+    return exp.select(*select).from_(flags, copy=False)
 
 
 def detail_query(confirm: list[Probe], exact: list[Probe], dialect: str, cap: int) -> exp.Expression:
@@ -306,32 +308,37 @@ def detail_query(confirm: list[Probe], exact: list[Probe], dialect: str, cap: in
     for p in confirm:
         c = exp.column(f"c{p.column}")
         grouped = (
-            exp.select(exp.alias_(c.copy(), "v"), exp.alias_(exp.func("count", exp.Star()), "n"))
-            .from_(sample.copy())
-            .where(regex_match(c.copy(), p.pushdown, dialect))
-            .group_by(c.copy())
-            .subquery(f"g{p.index}")
+            exp.select(
+                exp.alias_(c.copy(), "v", copy=False),
+                exp.alias_(exp.func("count", exp.Star()), "n", copy=False),
+            )
+            .from_(sample.copy(), copy=False)
+            .where(regex_match(c.copy(), p.pushdown, dialect), copy=False)
+            .group_by(c.copy(), copy=False)
+            .subquery(f"g{p.index}", copy=False)
         )
         total = exp.Window(this=exp.func("count", exp.Star()))
         inner = (
-            exp.select("v", "n", exp.alias_(total, "dn"))
-            .from_(grouped)
-            .order_by(exp.MD5(this=exp.column("v")))
-            .limit(cap)
+            exp.select("v", "n", exp.alias_(total, "dn", copy=False))
+            .from_(grouped, copy=False)
+            .order_by(exp.MD5(this=exp.column("v")), copy=False)
+            .limit(cap, copy=False)
         )
-        key = exp.alias_(exp.Literal.number(p.index), "k")
-        parts.append(exp.select(key, "v", "n", "dn").from_(inner.subquery(f"q{p.index}")))
+        key = exp.alias_(exp.Literal.number(p.index), "k", copy=False)
+        parts.append(
+            exp.select(key, "v", "n", "dn").from_(inner.subquery(f"q{p.index}", copy=False), copy=False)
+        )
     for p in exact:
         c = exp.column(f"c{p.column}")
         parts.append(
             exp.select(
-                exp.alias_(exp.Literal.number(p.index), "k"),
-                exp.alias_(exp.cast(exp.null(), "text", dialect=dialect), "v"),
-                exp.alias_(exp.func("count", exp.Star()), "n"),
-                exp.alias_(exp.Count(this=exp.Distinct(expressions=[c.copy()])), "dn"),
+                exp.alias_(exp.Literal.number(p.index), "k", copy=False),
+                exp.alias_(exp.cast(exp.null(), "text", dialect=dialect), "v", copy=False),
+                exp.alias_(exp.func("count", exp.Star()), "n", copy=False),
+                exp.alias_(exp.Count(this=exp.Distinct(expressions=[c.copy()])), "dn", copy=False),
             )
-            .from_(sample.copy())
-            .where(regex_match(c.copy(), p.pushdown, dialect))
+            .from_(sample.copy(), copy=False)
+            .where(regex_match(c.copy(), p.pushdown, dialect), copy=False)
         )
     query: exp.Expression = parts[0]
     for part in parts[1:]:

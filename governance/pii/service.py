@@ -28,7 +28,7 @@ log = logging.getLogger("governance.pii")
 
 DEFAULT_SAMPLE = 10_000
 DEFAULT_SEED = 42
-MAX_CANDIDATES = 2_000  # distinct values per column and rule that may be confirmed in Python
+MAX_CANDIDATES = 1_000  # distinct values per column and rule confirmed in Python (share ±1.6% at 1σ)
 ENGINES = ("duckdb", "sql", "spark")
 _REACH = {"duckdb": ("delta", "parquet"), "sql": ("sql",), "spark": ("delta", "parquet", "spark")}
 _DEFAULT_ENGINE = {"delta": "duckdb", "parquet": "duckdb", "sql": "sql", "spark": "spark"}
@@ -101,7 +101,7 @@ def scan(
         result = _scan_one(project, name, kind, rules, size or None, seed)
         scans.append(result)
         if result.error:
-            log.warning("pii scan %s failed: %s", name, result.error)
+            log.info("pii scan %s failed: %s", name, result.error)
             continue
         layer_rules = [r for r in rules if r.applies_to(result.layer)]
         all_columns = list(result.columns) + result.skipped_columns
