@@ -23,7 +23,7 @@ from governance.durations import parse_duration
 from governance.errors import Location, Problem
 from governance.project import FOLDERS, Project, find_config
 from governance.specs.expectation_types import EXPECTATION_TYPES, RANGE, ExpectationType
-from governance.specs.yamlio import load_yaml, validate_lenient
+from governance.specs.yamlio import load_yaml, printable, validate_lenient
 
 METRICS = frozenset(
     {
@@ -80,12 +80,22 @@ def check(config: str | Path | None, check_data: bool = True) -> tuple[Project, 
     project as far as it could be loaded."""
     loaded = load_lenient(config)
     v = _Validator(loaded.project, check_data, loaded.known, loaded.unreadable)
-    return loaded.project, sorted(set(loaded.problems + v.run()))
+    return loaded.project, _printable(loaded.problems + v.run())
 
 
 def validate_project(project: Project, check_data: bool = True) -> list[Problem]:
     """Every cross-reference problem of a project loaded by `load_project`, sorted by file and line."""
-    return sorted(set(_Validator(project, check_data).run()))
+    return _printable(_Validator(project, check_data).run())
+
+
+def _printable(problems: list[Problem]) -> list[Problem]:
+    """Sorted, unique, and each one line whatever characters the files hold."""
+    return sorted(
+        {
+            Problem(Location(printable(p.where.file), p.where.line or 1), printable(p.message))
+            for p in problems
+        }
+    )
 
 
 def iter_files(root: Path, folder: str) -> Iterator[Path]:

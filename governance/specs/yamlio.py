@@ -247,6 +247,14 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def printable(text: str) -> str:
+    """A message fit for one terminal line: control and line-breaking characters from the files are
+    shown escaped (a key may hold anything), so one problem is always one line."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
 def _rel(path: Path, root: Path) -> str:
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
@@ -426,17 +434,25 @@ def _shown(value: Any) -> str:
 
 
 def _problem(doc: YamlDoc, base: PathKey, err: Any, model: type[BaseModel]) -> Problem:
-    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+    problem = _raw_problem(doc, base, err, model)
+    return Problem(problem.where, printable(problem.message))
+
+
+def _raw_problem(doc: YamlDoc, base: PathKey, err: Any, model: type[BaseModel]) -> Problem:
+    data: Any = doc.data
+    for key in base:
+        data = data[key]
+    loc = _data_loc(data, tuple(err["loc"]))
     full = base + loc
     where = doc.at(full)
     name = describe_path(full) or "document"
     kind = err["type"]
     got = err.get("input")
-    if kind == "extra_forbidden":
+    if kind == "extra_forbidden" and loc:
         allowed = _allowed_keys(model, loc[:-1])
         hint = f" (expected one of: {', '.join(allowed)})" if allowed else ""
         return Problem(where, f"unknown key '{loc[-1]}' at {describe_path(full[:-1]) or 'top level'}{hint}")
-    if kind == "missing":
+    if kind == "missing" and loc:
         return Problem(
             where,
             f"missing required key '{loc[-1]}'" + (f" in {describe_path(full[:-1])}" if full[:-1] else ""),
@@ -453,6 +469,22 @@ def _problem(doc: YamlDoc, base: PathKey, err: Any, model: type[BaseModel]) -> P
     said = isinstance(got, str) and (repr(got) in msg or f"'{got}'" in msg)  # the message quotes it
     plain = said or isinstance(got, dict | list) or got is None
     return Problem(where, f"{name}: {msg}{'' if plain else _shown(got)}")
+
+
+def _data_loc(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The error location as a path in the data: pydantic adds union and validator tags (`list[str]`,
+    `function-after[...]`) that are not keys; a key of the data is kept even if it looks like a tag."""
+    out: list[Any] = []
+    node = data
+    for i, key in enumerate(loc):
+        in_dict = isinstance(node, dict) and key in node
+        in_list = isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node)
+        if in_dict or in_list:
+            node = node[key]
+        elif i < len(loc) - 1 or not isinstance(node, dict):
+            continue  # a tag, or a position the data does not have
+        out.append(key)
+    return tuple(out)
 
 
 def _scalar(value: Any) -> str:

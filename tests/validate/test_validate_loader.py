@@ -141,3 +141,13 @@ def test_columns_are_checked_against_the_real_lake_schema(project: Path) -> None
     ), with_data
     assert messages(project / "smartflow.yaml") == []  # --no-data: the declared columns
     shutil.rmtree(project / "lake")
+
+
+def test_odd_keys_give_one_located_line_each(project: Path) -> None:
+    """Keys that look like pydantic's union tags, or hold escaped line breaks, are still reported properly."""
+    path = project / "policies" / "access.yaml"
+    path.write_text(path.read_text() + '"list[str]": 1\n"bad\\x1ekey\\u2028": 2\n')
+    found = messages(project / "smartflow.yaml")
+    assert len(found) == 2, found
+    assert found[0].startswith("policies/access.yaml:") and "unknown key 'list[str]' at top level" in found[0]
+    assert "unknown key 'bad\\x1ekey\\u2028'" in found[1] and len(found[1].splitlines()) == 1
