@@ -354,6 +354,12 @@ class _Validator:
                     )
             for i, target in enumerate(t.assigned_to):
                 self.target_ref(target, self.at(t, "assigned_to", i))
+            for i, syn in enumerate(t.synonyms):
+                if syn in names and syn != t.name:
+                    self.add(
+                        self.at(t, "synonyms", i),
+                        f"term '{t.name}': synonym '{syn}' is the name of another term (use related)",
+                    )
         reported: set[str] = set()
         for t in terms:
             chain, cur = [t.name], t.parent

@@ -55,6 +55,7 @@ EXPECTED = {
     "glossary/terms.yaml:21: terms[4].stewards: 'stewards at smartflow' is not an e-mail address",
     "glossary/terms.yaml:22: cycle in the term hierarchy: Region -> Geography -> Region",
     "glossary/terms.yaml:26: duplicate term 'daily revenue' (first declared at glossary/terms.yaml:15)",
+    "glossary/terms.yaml:30: term 'Sales Territory': synonym 'Region' is the name of another term (use related)",
     "manifests/not_a_file.yaml:1: is a directory, expected a YAML file",
     "manifests/silver_transactions.yaml:3: unknown dataset 'bronze.transaction' (did you mean 'bronze.transactions'?)",
     "manifests/silver_transactions.yaml:7: dataset bronze.transactions has no column 'customer_ref'",
