@@ -20,6 +20,17 @@ log = logging.getLogger(__name__)
 KINDS = ("glossary", "classifications")
 
 
+def check_inputs(project: Project) -> None:
+    """Bad glossary or classification files (unknown term, dataset, column, label…) are bad input:
+    exit 2 with FILE:LINE, nothing read or written. Problems of other capabilities' files do not block."""
+    from governance.validation import validate_project
+
+    mine = ("glossary/", "classifications/")
+    problems = [p for p in validate_project(project, check_data=False) if p.where.file.startswith(mine)]
+    if problems:
+        raise InputError(problems)
+
+
 def _plan(kind: str, desired: CatalogState, live: CatalogState, prune: bool, force: bool) -> list[Change]:
     if kind == "glossary":
         return plan_glossary(desired, live, prune, force)
@@ -43,6 +54,7 @@ def sync(
     if kind not in KINDS:
         raise InputError(f"unknown sync kind {kind!r} (expected one of {', '.join(KINDS)})")
     started = time.monotonic()
+    check_inputs(project)
     desired = desired_state(project)
     own = backend is None
     be = backend or open_backend(project)
@@ -72,6 +84,7 @@ def drift(project: Project, backend: CatalogBackend | None = None) -> StepResult
     """Differences between the catalog and the files, without changing anything:
     `changed` (a managed object edited outside the files), `missing` (declared, absent: removed by hand
     or not yet applied), `orphaned` (managed, no longer in the files) and `unmanaged` additions."""
+    check_inputs(project)
     desired = desired_state(project)
     own = backend is None
     be = backend or open_backend(project)

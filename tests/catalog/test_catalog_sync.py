@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from catalog_env import CatalogEnv, apply_all, assert_state_equals_files, pending, qn
+from pathlib import Path
+
+from catalog_env import CatalogEnv, apply_all, assert_state_equals_files, pending, qn, write_project
+from helpers import run_cli
 
 from governance.catalog.service import drift, show, sync
 from governance.metrics import query
@@ -182,3 +185,13 @@ def test_label_in_use_by_hand_is_kept_on_prune_and_removed_with_force(catalog_en
     assert all(label != "Public" for _, label in snap["classifications"])
     after = sync(env.project(), "classifications", apply=False).payload
     assert pending(after) == []
+
+
+def test_bad_glossary_is_bad_input_and_changes_nothing(tmp_path: Path) -> None:
+    cfg = write_project(tmp_path / "p", {"backend": "local"})
+    glossary = cfg.parent / "glossary" / "smartflow.yaml"
+    glossary.write_text(glossary.read_text().replace("related: [Daily Revenue]", "related: [Daily Revenu]"))
+    proc = run_cli("--config", str(cfg), "sync-glossary", "--apply")
+    assert proc.returncode == 2
+    assert "glossary/smartflow.yaml:" in proc.stderr and "Daily Revenu" in proc.stderr
+    assert not (cfg.parent / ".smartflow" / "catalog.db").exists()
