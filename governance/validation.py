@@ -111,6 +111,8 @@ def iter_files(root: Path, folder: str) -> Iterator[Path]:
 
 
 def load_lenient(config: str | Path | None) -> Loaded:
+    """Load every file like `load_project`, but keep going: collect all schema problems, keep the valid
+    items, and remember the names of broken ones so references to them are not reported again."""
     config_path = find_config(config)
     root = config_path.parent
     loaded = Loaded(Project(root=root, config_path=config_path, config=Config()))
@@ -173,9 +175,8 @@ def load_lenient(config: str | Path | None) -> Loaded:
                 continue
             targets[folder].append(obj)
             for key, items in dropped.items():
-                ref_kind = {"terms": "terms", "labels": "labels", "action_groups": "action_groups"}.get(key)
-                if ref_kind:
-                    loaded.known.setdefault(ref_kind, set()).update(_names(items))
+                if key in _KIND_OF_FOLDER.values():  # terms, labels, action_groups
+                    loaded.known.setdefault(key, set()).update(_names(items))
             if kind and kind in fdoc.data and not isinstance(fdoc.data.get(kind), list):
                 loaded.unreadable.add(kind)
     return loaded
