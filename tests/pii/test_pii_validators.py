@@ -148,3 +148,47 @@ def test_free_text_match_needs_prose_and_a_valid_match() -> None:
     assert rule.text_match("Hello, please write to ann.berg@example.org soon")
     assert not rule.text_match("ann.berg@example.org")  # a whole value, not text
     assert not rule.text_match("Hello, please write to ann@@example.org soon")
+
+
+def _all_rules() -> list[Rule]:
+    from pii_fixtures import PROJECT_RULES, REFERENCE_RULES
+
+    from governance.specs.classifications import ClassificationFile
+    from governance.specs.yamlio import load_yaml, validate_model
+
+    out: list[Rule] = []
+    for path in [*PROJECT_RULES, REFERENCE_RULES]:
+        doc, _ = load_yaml(path, path.parent)
+        assert doc is not None
+        model, problems = validate_model(ClassificationFile, doc)
+        assert model is not None and not problems
+        out += model.rules
+    return out
+
+
+def test_pushdown_only_widens_every_shipped_rule() -> None:
+    """Whatever the exact Python pattern accepts, the engine's form accepts too (property test)."""
+    import re
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    rules = [r for r in compile_rules(_all_rules()) if r.data_regex is not None]
+    alphabet = st.sampled_from(list("0123456789 +-.()/:@_xAZaz") + ["ext", "gmail.com", "Anna", "DE", "GB"])
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(alphabet, max_size=24).map("".join))
+    def check(text: str) -> None:
+        for rule in rules:
+            flags = re.IGNORECASE if rule.value_pushdown.case_insensitive else 0
+            if rule.data_regex is not None and rule.data_regex.fullmatch(text.strip()):
+                assert re.search(rule.value_pushdown.pattern, text.strip(), flags), (rule.name, text)
+            if rule.text_regex is not None and rule.text_regex.search(text):
+                assert re.search(rule.text_pushdown.pattern, text, flags), (rule.name, text)
+
+    check()
+    examples = ["+44 7911 123456", "536-22-8879", "ann.berg@example.org", "192.168.0.1", "1984-02-29"]
+    for rule in rules:
+        for text in examples:
+            if rule.data_regex is not None and rule.data_regex.fullmatch(text):
+                assert re.search(rule.value_pushdown.pattern, text), (rule.name, text)
