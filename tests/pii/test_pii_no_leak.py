@@ -53,3 +53,42 @@ def test_no_sampled_value_in_any_output(tmp_path: Path) -> None:
     # sanity: the search would find a value if one were there
     assert any(n in (lake / "silver" / "customers").joinpath(p).read_bytes()
                for p in [x.name for x in (lake / "silver" / "customers").glob("*.parquet")] for n in needles)  # fmt: skip
+
+
+def test_no_value_in_output_of_a_warehouse_scan(tmp_path: Path, pg_url: str) -> None:
+    """The SQLAlchemy path too: with -vv the SQL is logged, never a row it returned."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    name = f"pii_leak_{uuid.uuid4().hex[:8]}"
+    table = seeded_table()
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            f'CREATE TABLE public."{name}" (' + ", ".join(f'"{c}" text' for c in table.column_names) + ")"
+        )
+        rows = [tuple(None if v is None else str(v) for v in r)
+                for r in zip(*(table.column(c).to_pylist() for c in table.column_names), strict=True)]  # fmt: skip
+        conn.exec_driver_sql(
+            f'INSERT INTO public."{name}" VALUES ({", ".join(["%s"] * len(table.column_names))})', rows
+        )
+    try:
+        project = tmp_path / "project"
+        config = write_project(
+            project, {}, extra_config=(
+                f"  silver.wh: {{format: sql, connection: wh, table: public.{name}, layer: silver}}\n"
+                "connections:\n  wh: {url: '${SMARTFLOW_PII_LEAK_PG}'}\n"
+            ),
+        )  # fmt: skip
+        proc = run_cli("--config", str(config), "-vv", "--output", "json", "pii", "scan",
+                       "--suggest", str(project / "s.yaml"), env={"SMARTFLOW_PII_LEAK_PG": pg_url})  # fmt: skip
+        assert proc.returncode == 1 and "sql query" in proc.stderr
+        written = [proc.stdout.encode(), proc.stderr.encode()]
+        written += [p.read_bytes() for p in project.rglob("*") if p.is_file()]
+        leaks = [n.decode() for data in written for n in _needles() if n in data]
+        assert leaks == []
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'DROP TABLE IF EXISTS public."{name}"')
+        engine.dispose()
