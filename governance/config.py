@@ -262,8 +262,25 @@ class NotifyConfig(Spec):
 
 
 class QualityConfig(Spec):
-    engine: Literal["duckdb", "sql", "spark", "gx"] = "duckdb"
-    sample_size: int = 20
+    engine: Literal["duckdb", "sql", "spark", "gx"] = Field(
+        "duckdb", description="default engine of `quality run` (sql/spark datasets always run where they live)"
+    )
+    sample_size: int = Field(
+        20, ge=0, description="unexpected rows sampled per failing expectation (0: counts only, no sample query)"
+    )
+
+
+class PiiConfig(Spec):
+    """`pii:` — how `pii scan` samples and confirms (rules themselves live in classifications/)."""
+
+    sample_size: int = Field(10_000, ge=0, description="rows sampled per dataset; 0 scans every row")
+    seed: int = Field(42, description="seed of the reproducible sample")
+    max_candidates: int = Field(
+        1_000, ge=10, le=100_000, description="distinct matching values per column and rule confirmed"
+    )
+    free_text_minimum_percent: float = Field(
+        1.0, ge=0, le=100, description="share of values holding PII inside prose for an in-text finding"
+    )
 
 
 class Config(Spec):
@@ -279,6 +296,7 @@ class Config(Spec):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
     quality: QualityConfig = Field(default_factory=QualityConfig)
+    pii: PiiConfig = Field(default_factory=PiiConfig)
 
     @field_validator("datasets")
     @classmethod
