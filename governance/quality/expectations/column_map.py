@@ -303,7 +303,10 @@ class Monotonic(MapExpectation):
     def derived(self) -> dict[str, exp.Expr]:
         c = self.kw["column"]
         order = exp.Order(expressions=[exp.Ordered(this=col(k)) for k in self.ctx.order])
-        return {self._prev: exp.Window(this=exp.Anonymous(this="LAG", expressions=[col(c)]), order=order)}
+        # previous NON-NULL value: partitioning by nullness skips the nulls (no IGNORE NULLS on PostgreSQL)
+        nulls = exp.paren(col(c).is_(exp.null()))
+        lag = exp.Anonymous(this="LAG", expressions=[col(c)])
+        return {self._prev: exp.Window(this=lag, partition_by=[nulls], order=order)}
 
     def aggregates(self) -> dict[str, Metric]:
         nonnull = exp.Count(this=col(self.kw["column"]))
