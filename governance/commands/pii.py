@@ -21,7 +21,7 @@ def command() -> None:
     "--sample",
     type=click.IntRange(min=0),
     default=None,
-    help="Rows sampled per dataset (0: every row; default 10000).",
+    help="Rows sampled per dataset (0: every row; default pii.sample_size, 10000).",
 )
 @click.option(
     "--suggest",
@@ -35,7 +35,9 @@ def command() -> None:
     default=None,
     help="Engine for the datasets it can reach (default: where each dataset lives).",
 )
-@click.option("--seed", type=int, default=42, show_default=True, help="Seed of the reproducible sample.")
+@click.option(
+    "--seed", type=int, default=None, help="Seed of the reproducible sample (default pii.seed, 42)."
+)
 @pass_app
 def scan_command(
     app: App,
@@ -43,7 +45,7 @@ def scan_command(
     sample: int | None,
     suggest: str | None,
     engine: str | None,
-    seed: int,
+    seed: int | None,
 ) -> int:
     """Report undeclared, confirmed and not-detected PII columns (exit 1: undeclared PII in silver/gold)."""
     from governance.pii.service import scan

@@ -4,8 +4,9 @@ A rule *detects* a column when
 - the share of sampled non-null values that are this kind of data as a whole (pattern and validator)
   reaches the rule's `minimum_match_percent`, and the validator's column-level check agrees (or the
   column name matches the rule's `column_pattern`, which is evidence enough for, say, birth dates); or
-- for `free_text` rules, confirmed matches sit inside longer text in at least FREE_TEXT_MINIMUM_PERCENT
-  of the values (and FREE_TEXT_MINIMUM_ROWS rows): an e-mail in a ticket body is PII however rare; or
+- for `free_text` rules, confirmed matches sit inside prose in at least `pii.free_text_minimum_percent`
+  of the values (default 1%) and FREE_TEXT_MINIMUM_ROWS rows: an e-mail in a ticket body is PII however
+  rare; or
 - the rule has no data pattern and the column name matches its `column_pattern`.
 
 Statuses: `undeclared` (detected, the column carries no assignment of the rule's label, neither on the
@@ -20,7 +21,6 @@ from dataclasses import asdict, dataclass
 from governance.pii.rules import DetectionRule
 from governance.pii.scan import DatasetScan, Evidence
 
-FREE_TEXT_MINIMUM_PERCENT = 1.0
 FREE_TEXT_MINIMUM_ROWS = 2
 BLOCKING_LAYERS = ("silver", "gold")
 
@@ -60,7 +60,7 @@ class Detection:
     estimated: bool
 
 
-def detect(ev: Evidence) -> Detection | None:
+def detect(ev: Evidence, free_text_minimum_percent: float = 1.0) -> Detection | None:
     rule = ev.rule
     minimum = rule.rule.minimum_match_percent
     value_pct = ev.percent(ev.value_rows)
@@ -70,7 +70,7 @@ def detect(ev: Evidence) -> Detection | None:
     if (
         rule.text_regex is not None
         and ev.text_rows >= FREE_TEXT_MINIMUM_ROWS
-        and text_pct >= FREE_TEXT_MINIMUM_PERCENT
+        and text_pct >= free_text_minimum_percent
     ):
         return Detection(ev.column, rule, text_pct, ev.text_distinct, True, "text", ev.estimated)
     return None
@@ -78,6 +78,7 @@ def detect(ev: Evidence) -> Detection | None:
 
 def dataset_findings(
     scan: DatasetScan,
+    free_text_minimum_percent: float,
     rules: list[DetectionRule],
     declared: dict[str, set[str]],
     all_columns: list[str],
@@ -88,7 +89,8 @@ def dataset_findings(
     `not_detected` (a table label says the table holds such data, not that every column does)."""
     own = declared if column_declared is None else column_declared
     n = scan.sample_size
-    detections = [d for d in (detect(ev) for ev in scan.evidence) if d is not None]
+    found = (detect(ev, free_text_minimum_percent) for ev in scan.evidence)
+    detections = [d for d in found if d is not None]
     for rule in rules:
         if rule.data_regex is None and rule.column_regex is not None:
             detections += [

@@ -26,9 +26,6 @@ from governance.results import StepResult, worst
 
 log = logging.getLogger("governance.pii")
 
-DEFAULT_SAMPLE = 10_000
-DEFAULT_SEED = 42
-MAX_CANDIDATES = 1_000  # distinct values per column and rule confirmed in Python (share ±1.6% at 1σ)
 ENGINES = ("duckdb", "sql", "spark")
 _REACH = {"duckdb": ("delta", "parquet"), "sql": ("sql",), "spark": ("delta", "parquet", "spark")}
 _DEFAULT_ENGINE = {"delta": "duckdb", "parquet": "duckdb", "sql": "sql", "spark": "spark"}
@@ -57,6 +54,7 @@ def declared_labels(
 def _scan_one(
     project: Project, dataset: str, kind: str, rules: list[DetectionRule], sample: int | None, seed: int
 ) -> DatasetScan:
+    """Scan one dataset on its own engine (closed afterwards); an engine that cannot open is its error."""
     from governance.lake.engines import open_engine
 
     layer = project.dataset(dataset).layer
@@ -67,7 +65,8 @@ def _scan_one(
     except InfraError as exc:
         return DatasetScan(dataset, layer, kind, error=str(exc), seconds=time.perf_counter() - started)
     try:
-        return scan_dataset(engine, dataset, layer, applicable, sample, seed, MAX_CANDIDATES)
+        cap = project.config.pii.max_candidates
+        return scan_dataset(engine, dataset, layer, applicable, sample, seed, cap)
     finally:
         engine.close()
 
@@ -78,15 +77,18 @@ def scan(
     sample: int | None = None,
     suggest: str | Path | None = None,
     engine: str | None = None,
-    seed: int = DEFAULT_SEED,
+    seed: int | None = None,
 ) -> StepResult:
-    """Scan `datasets` (default: every declared one) and report findings; see the module docstring."""
+    """Scan `datasets` (default: every declared one) and report findings; see the module docstring.
+    `sample` and `seed` default to smartflow.yaml `pii:` (10 000 rows, seed 42)."""
     if engine is not None and engine not in ENGINES:
         raise InputError(f"unknown engine '{engine}' (duckdb, sql, spark)")
     names = list(datasets) if datasets else sorted(project.config.datasets)
     for name in names:
         project.dataset(name)  # unknown names are a bad input before anything runs
-    size = DEFAULT_SAMPLE if sample is None else sample
+    settings = project.config.pii
+    size = settings.sample_size if sample is None else sample
+    seed = settings.seed if seed is None else seed
     if size < 0:
         raise InputError("--sample must be 0 (every row) or a positive number of rows")
     rules = compile_rules(project.rules)
@@ -107,6 +109,7 @@ def scan(
         all_columns = list(result.columns) + result.skipped_columns
         findings += fnd.dataset_findings(
             result,
+            settings.free_text_minimum_percent,
             layer_rules,
             declared_labels(project, name, all_columns),
             all_columns,

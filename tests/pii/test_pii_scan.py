@@ -125,3 +125,20 @@ def test_missing_data_is_an_infrastructure_fault(tmp_path: Path) -> None:
     errors = {d["dataset"]: d["error"] for d in result.payload["datasets"]}
     assert result.exit_code == 3 and errors["silver.ghost"] and errors["silver.customers"] is None
     assert result.payload["summary"]["undeclared"] == 7  # the other dataset was still scanned
+
+
+def test_pii_section_of_smartflow_yaml_sets_sample_and_thresholds(tmp_path: Path) -> None:
+    config = write_project(
+        tmp_path,
+        {"silver.customers": (seeded_table(), "silver")},
+        extra_config="pii: {sample_size: 120, seed: 3, free_text_minimum_percent: 50}\n",
+    )
+    result = scan(load_project(config))
+    assert result.payload["sample"] == 120 and result.payload["seed"] == 3
+    assert result.payload["datasets"][0]["sample_size"] == 120
+    assert not any(f["in_text"] for f in result.payload["findings"])  # 20% of notes < 50%
+    bad = write_project(
+        tmp_path / "bad", {"silver.c": (seeded_table(10), "silver")}, extra_config="pii: {sample_size: -1}\n"
+    )
+    proc = run_cli("--config", str(bad), "pii", "scan")
+    assert proc.returncode == 2 and "smartflow.yaml:" in proc.stderr
