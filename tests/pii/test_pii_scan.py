@@ -142,3 +142,37 @@ def test_pii_section_of_smartflow_yaml_sets_sample_and_thresholds(tmp_path: Path
     )
     proc = run_cli("--config", str(bad), "pii", "scan")
     assert proc.returncode == 2 and "smartflow.yaml:" in proc.stderr
+
+
+def test_rules_without_validator_count_on_the_engine_and_name_only_rules(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "labels: [{name: Confidential}, {name: Public}]\n"
+        "rules:\n"
+        "  - {name: PRODUCT, label: Confidential, data_pattern: '^P-\\d{5}$', minimum_match_percent: 90}\n"
+        "  - {name: REGION_NAME, label: Public, column_pattern: '(?i)^region$'}\n"
+        "  - {name: BRONZE_ONLY, label: Public, data_pattern: '^P-', layers: [bronze]}\n"
+    )
+    config = write_project(tmp_path / "p", {"silver.customers": (seeded_table(), "silver")}, rules=[rules])
+    project = load_project(config)
+    from governance.lake.engines import open_engine
+    from governance.pii.rules import compile_rules
+    from governance.pii.scan import scan_dataset
+
+    engine = open_engine(project, "duckdb", ["silver.customers"])
+    try:
+        applicable = [r for r in compile_rules(project.rules) if r.applies_to("silver")]
+        scanned = scan_dataset(engine, "silver.customers", "silver", applicable, None, 1, 100)
+        detail = [q for q in engine.log if "UNION ALL" in q or "AS dn" in q]
+    finally:
+        engine.close()
+    assert [r.name for r in applicable] == ["PRODUCT", "REGION_NAME"]
+    (product,) = [e for e in scanned.evidence if e.column == "product_id"]
+    assert product.value_rows == 300 and product.candidates_checked == 0  # exact: no value fetched
+    assert product.value_distinct == len(set(seeded_table().column("product_id").to_pylist()))
+    assert detail and "CAST(NULL AS TEXT) AS v" in detail[0]
+
+    result = scan(project)
+    found = {(f["column"], f["rule"], f["evidence"]) for f in result.payload["findings"]}
+    assert found == {("product_id", "PRODUCT", "data"), ("region", "REGION_NAME", "column_name")}
+    assert result.exit_code == 1  # undeclared (Confidential/Public) findings in silver
