@@ -137,8 +137,14 @@ def _projection(columns: list[str], dialect: str) -> list[Any]:
     return [exp.alias_(_text_cast(c, dialect), f"c{i}", copy=False) for i, c in enumerate(columns)]
 
 
-def materialise_sample(engine: Engine, dataset: str, columns: list[str], size: int | None, seed: int) -> int:
-    """Create the sample table on the engine; returns its row count."""
+def materialise_sample(
+    engine: Engine, dataset: str, columns: list[str], size: int | None, seed: int
+) -> tuple[int, str]:
+    """Create the sample on the engine; returns its row count and what it is ("TABLE" or "VIEW").
+
+    A real sample is materialised (a temporary table, a cached Spark view) so both queries read the
+    same rows; when every row is read (`--sample 0`, or a table smaller than the sample) it is only a
+    view, so a full scan never copies the table."""
     from sqlglot import exp
 
     from governance.lake.engines import SparkEngine
@@ -150,16 +156,19 @@ def materialise_sample(engine: Engine, dataset: str, columns: list[str], size: i
         df = engine.spark.table(rel.sql("spark")).selectExpr(
             *(p.sql("spark") for p in _projection(columns, "spark"))
         )
+        kind = "VIEW"
         if size:
             total = df.count()
             if total > size:
                 df = df.sample(withReplacement=False, fraction=min(1.0, 1.2 * size / total), seed=seed).limit(
                     size
                 )
-        df = df.cache()
+                df = df.cache()
+                kind = "TABLE"
         df.createOrReplaceTempView(SAMPLE_TABLE)
         engine.queries += 1
     else:
+        kind = "TABLE" if size and dialect == "duckdb" else "VIEW"
         source: exp.Expression = rel.copy()
         query = exp.select(*_projection(columns, dialect))
         if size and dialect == "duckdb":  # USING SAMPLE reservoir(N ROWS) REPEATABLE (seed)
@@ -177,19 +186,20 @@ def materialise_sample(engine: Engine, dataset: str, columns: list[str], size: i
                     method=exp.var("BERNOULLI"), percent=exp.Literal.number(percent), seed=exp.Literal.number(int(seed))
                 ))  # fmt: skip
                 query = query.limit(size)
+                kind = "TABLE"
         query = query.from_(source)
         if size and dialect == "duckdb":
             query.set("sample", sample)
-        drop_sample(engine)
+        drop_sample(engine, kind)
         create = exp.Create(
             this=target,
-            kind="TABLE",
+            kind=kind,
             expression=query,
             properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
         )
         run_statement(engine, create)
     _, rows = engine.execute(exp.select(exp.func("count", exp.Star())).from_(target))
-    return int(rows[0][0] or 0)
+    return int(rows[0][0] or 0), kind
 
 
 def run_statement(engine: Engine, statement: exp.Expression | str) -> None:
@@ -213,7 +223,7 @@ def run_statement(engine: Engine, statement: exp.Expression | str) -> None:
         ) from exc
 
 
-def drop_sample(engine: Engine) -> None:
+def drop_sample(engine: Engine, kind: str) -> None:
     from governance.lake.engines import SparkEngine
 
     if isinstance(engine, SparkEngine):
@@ -221,7 +231,7 @@ def drop_sample(engine: Engine) -> None:
             engine.spark.catalog.uncacheTable(SAMPLE_TABLE)
             engine.spark.catalog.dropTempView(SAMPLE_TABLE)
         return
-    run_statement(engine, f"DROP TABLE IF EXISTS {SAMPLE_TABLE}")
+    run_statement(engine, f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} IF EXISTS {SAMPLE_TABLE}")
 
 
 # ------------------------------------------------------------------------------------------- queries
@@ -383,6 +393,7 @@ def scan_dataset(
     result = DatasetScan(dataset, layer, engine.kind)
     started = time.perf_counter()
     queries_before = engine.queries
+    sample_kind = "TABLE"
     try:
         types = column_types(engine, dataset)
         columns = [c for c, t in types.items() if scannable(t)]
@@ -390,7 +401,7 @@ def scan_dataset(
         result.skipped_columns = [c for c in types if c not in result.columns]
         if not columns:
             return result
-        result.sample_size = materialise_sample(engine, dataset, columns, sample, seed)
+        result.sample_size, sample_kind = materialise_sample(engine, dataset, columns, sample, seed)
         probes = probes_for(columns, rules)
         names, rows = engine.execute(count_query(columns, probes, engine.dialect))
         counts = dict(zip(names, rows[0], strict=True))
@@ -441,7 +452,7 @@ def scan_dataset(
         result.error = f"{engine.kind} engine failed: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
     finally:
         try:
-            drop_sample(engine)
+            drop_sample(engine, sample_kind)
         except Exception as exc:  # the engine may already be gone; the temp table dies with it
             log.debug("could not drop the sample table: %s", type(exc).__name__)
         result.queries = engine.queries - queries_before
