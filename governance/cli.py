@@ -11,12 +11,15 @@ import importlib
 import pkgutil
 import sys
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import click
 
 from governance import __version__
 from governance.errors import ExitCode, GovernanceError, InputError
-from governance.project import Project, load_project
+
+if TYPE_CHECKING:  # pydantic models load only when a command needs the project
+    from governance.project import Project
 
 
 @dataclass
@@ -34,6 +37,8 @@ class App:
 
     def project(self) -> Project:
         if self._project is None:
+            from governance.project import load_project
+
             self._project = load_project(self.config)
         return self._project
 
