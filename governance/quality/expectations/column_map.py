@@ -459,6 +459,7 @@ _ALIASES = {
         "doubletype",
         "floattype",
         "double precision",
+        "double_precision",
     },
     "string": {"str", "string", "varchar", "text", "stringtype", "object", "char"},
     "bool": {"bool", "boolean", "booleantype"},
