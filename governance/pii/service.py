@@ -62,8 +62,13 @@ def _scan_one(
     started = time.perf_counter()
     try:
         engine = open_engine(project, kind, [dataset])
-    except InfraError as exc:
-        return DatasetScan(dataset, layer, kind, error=str(exc), seconds=time.perf_counter() - started)
+    except InputError:
+        raise  # a missing ${VAR} or bad URL is bad input for the whole run, as everywhere else
+    except Exception as exc:  # InfraError, or the engine's own (no Java for Spark, driver missing, …)
+        error = (
+            str(exc) if isinstance(exc, InfraError) else f"{kind} engine unavailable: {type(exc).__name__}"
+        )
+        return DatasetScan(dataset, layer, kind, error=error, seconds=time.perf_counter() - started)
     try:
         cap = project.config.pii.max_candidates
         return scan_dataset(engine, dataset, layer, applicable, sample, seed, cap)
