@@ -1,0 +1,106 @@
+"""Azurite (the Azure Storage emulator, npm package `azurite`) on a free loopback port, for abfss:// tests."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from helpers import REPO
+
+ACCOUNT = "devstoreaccount1"
+# Azurite's published development-account key (not a secret: it is the same in every emulator)
+ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+TOOLS = REPO / ".tools"
+
+
+@dataclass(frozen=True)
+class Azurite:
+    endpoint: str  # blob endpoint incl. the account, e.g. http://127.0.0.1:PORT/devstoreaccount1
+
+    @property
+    def connection_string(self) -> str:
+        return (
+            f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT};AccountKey={ACCOUNT_KEY};"
+            f"BlobEndpoint={self.endpoint};"
+        )
+
+    def create_container(self, name: str) -> None:
+        from azure.storage.blob import BlobServiceClient
+
+        BlobServiceClient.from_connection_string(self.connection_string).create_container(name)
+
+
+def _azurite_binary() -> Path:
+    binary = TOOLS / "node_modules" / ".bin" / "azurite-blob"
+    if not binary.exists():  # `make test` installs it first; a bare pytest run installs it here
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.fail("npm is needed to install azurite (npm install --prefix .tools azurite)")
+        subprocess.run(
+            [
+                npm,
+                "install",
+                "--prefix",
+                str(TOOLS),
+                "azurite",
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+            ],
+            check=True,
+            timeout=600,
+        )
+    return binary
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
+    binary = _azurite_binary()
+    port = _free_port()
+    data = tmp_path_factory.mktemp("azurite")
+    proc = subprocess.Popen(
+        [
+            str(binary),
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            str(port),
+            "--location",
+            str(data),
+            "--skipApiVersionCheck",
+            "--loose",
+            "--silent",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    err = proc.stderr.read().decode() if proc.stderr else ""
+                    pytest.fail(f"azurite did not start on port {port}: {err}")
+                time.sleep(0.2)
+        yield Azurite(f"http://127.0.0.1:{port}/{ACCOUNT}")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
