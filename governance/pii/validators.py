@@ -208,7 +208,7 @@ def _not_version_strings(values: Sequence[str]) -> bool:
     v4 = [clean(v) for v in values if clean(v).count(".") == 3]
     if len(v4) * 2 < len(values):
         return True
-    large = sum(1 for v in v4 if max(int(p) for p in v.split(".") if p.isdigit()) >= 32)
+    large = sum(1 for v in v4 if max((int(p) for p in v.split(".") if p.isdigit()), default=0) >= 32)
     return large >= 0.25 * len(v4)
 
 

@@ -192,3 +192,22 @@ def test_pushdown_only_widens_every_shipped_rule() -> None:
         for text in examples:
             if rule.data_regex is not None and rule.data_regex.fullmatch(text):
                 assert re.search(rule.value_pushdown.pattern, text), (rule.name, text)
+
+
+def test_validators_never_raise_on_arbitrary_text() -> None:
+    """A validator answers yes or no for any string (a crash would abort a dataset's scan)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    alphabet = st.sampled_from(list("0123456789+-.()/:@_ xX,ABCDEZabcdez#") + ["ext", "00", "+44", "é"])
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.lists(st.lists(alphabet, max_size=30).map("".join), min_size=1, max_size=6))
+    def check(values: list[str]) -> None:
+        for validator in v.VALIDATORS.values():
+            for value in values:
+                assert validator.check(value) in (True, False)
+            if validator.column_evidence is not None:
+                assert validator.column_evidence(values) in (True, False)
+
+    check()
