@@ -207,6 +207,8 @@ def validate(
         except (InputError, TypeError, ValueError, ZeroDivisionError) as exc:
             outcomes[i] = _error(specs[i], exc)
             continue
+        if pii and pii & set(referenced_columns(specs[i].kwargs)):
+            result = mask_observed(result)
         outcomes[i] = Outcome(specs[i], bool(ok), result, impl=impl)
         if isinstance(impl, MapExpectation) and result.get("unexpected_count"):
             failing[i] = impl
@@ -261,6 +263,29 @@ def _metric_view(outcome: Outcome) -> dict[str, Any]:
         "considered": (r.get("element_count", 0) or 0) - missing,
         "unexpected": r.get("unexpected_count", 0),
     }
+
+
+def referenced_columns(kwargs: dict[str, Any]) -> list[str]:
+    cols = [kwargs[k] for k in ("column", "column_A", "column_B") if isinstance(kwargs.get(k), str)]
+    return cols + [c for c in kwargs.get("column_list") or [] if isinstance(c, str)]
+
+
+def mask_observed(result: dict[str, Any]) -> dict[str, Any]:
+    """Observed values of a PII column (min, max, distinct values, modes, …) only in masked form."""
+
+    def masked(v: Any) -> Any:
+        if isinstance(v, list):
+            return [masked(x) for x in v]
+        if isinstance(v, dict):
+            return {k: masked(x) for k, x in v.items()}
+        return v if v is None or isinstance(v, bool) else mask(v)
+
+    out = dict(result)
+    if "unexpected_count" not in out and "observed_value" in out:  # map results are counts + masked samples
+        out["observed_value"] = masked(out["observed_value"])
+    if isinstance(out.get("details"), dict):
+        out["details"] = {k: masked(v) for k, v in out["details"].items()}
+    return out
 
 
 def format_exc(exc: BaseException) -> str:

@@ -56,6 +56,22 @@ def test_failures_counted_exactly_and_pii_masked(tiny: Path) -> None:
     assert r["expect_column_mean_to_be_between"]["success"]
 
 
+def test_observed_values_of_pii_columns_are_masked(tiny: Path) -> None:
+    root = tiny.parent
+    (root / "expectations/emails.yaml").write_text(
+        "suite: emails\ndataset: silver.orders\nexpectations:\n"
+        "  - {type: expect_column_max_to_be_between, kwargs: {column: email, min_value: a}}\n"
+        "  - {type: expect_column_min_to_be_between, kwargs: {column: email, min_value: 0}}\n"
+        "  - {type: expect_column_distinct_values_to_be_in_set, kwargs: {column: email, value_set: [x]}}\n"
+        "  - {type: expect_column_most_common_value_to_be_in_set, kwargs: {column: email, value_set: [x]}}\n"
+    )
+    for engine in ("duckdb", "gx"):
+        payload = run(load_project(tiny), suites=["emails"], engine=engine).payload
+        text = json.dumps(payload)
+        assert "example.com" not in text and "user1" not in text, engine
+        assert "xxxx9@xxxxxxx.xxx" in text, engine
+
+
 def test_warn_failures_do_not_fail_the_run(tiny: Path) -> None:
     root = tiny.parent
     write_lake(root, DAYS, bad=False)

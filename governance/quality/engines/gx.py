@@ -13,9 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from governance.errors import InfraError
-from governance.masking import mask
 from governance.project import Project
-from governance.quality.runner import Outcome, Spec
+from governance.quality.runner import Outcome, Spec, mask_observed, referenced_columns
 
 EXTENSIONS = {"expect_column_values_to_exist_in", "expect_column_max_to_be_recent"}
 
@@ -59,26 +58,30 @@ def validate_frame(
     batch_def = source.add_dataframe_asset("dataset").add_batch_definition_whole_dataframe("all")
     batch = batch_def.get_batch(batch_parameters={"dataframe": frame})
     suite = gx.ExpectationSuite(name=name)
-    index: list[int] = []
+    outcomes: list[Outcome | None] = [None] * len(specs)
     for i, spec in enumerate(specs):
         if spec.type in EXTENSIONS:
             continue
-        suite.add_expectation_configuration(
-            ExpectationConfiguration(type=spec.type, kwargs=dict(spec.kwargs), meta={"smartflow_index": i})
-        )
-        index.append(i)
+        try:
+            suite.add_expectation_configuration(
+                ExpectationConfiguration(
+                    type=spec.type, kwargs=dict(spec.kwargs), meta={"smartflow_index": i}
+                )
+            )
+        except Exception as exc:  # GX rejects the kwargs (its pydantic models): that expectation's error
+            outcomes[i] = Outcome(spec, False, {}, error=f"{type(exc).__name__}: {str(exc).splitlines()[0]}")
     result = batch.validate(suite, result_format="SUMMARY")
-    outcomes: list[Outcome | None] = [None] * len(specs)
     for r in result.results:
         assert r.expectation_config is not None
         i = int(r.expectation_config.meta["smartflow_index"])
         res = dict(r.result or {})
-        column = specs[i].kwargs.get("column")
-        if column in (pii or set()):
-            for key in ("partial_unexpected_list",):
-                if key in res:
-                    res[key] = [mask(v) for v in res[key]]
+        if pii and pii & set(referenced_columns(specs[i].kwargs)):
+            if "partial_unexpected_list" in res:
+                res["partial_unexpected_list"] = mask_observed(
+                    {"observed_value": res["partial_unexpected_list"]}
+                )["observed_value"]
             res.pop("partial_unexpected_counts", None)
+            res = mask_observed(res)
         info = r.exception_info or {}
         error = info.get("exception_message") if info.get("raised_exception") else None
         outcomes[i] = Outcome(specs[i], bool(r.success), _plain(res), error=error)
