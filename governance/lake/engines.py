@@ -41,6 +41,14 @@ EngineKind = Literal["duckdb", "sql", "spark"]
 log = logging.getLogger("governance.lake.engines")
 
 
+def scrub(message: str) -> str:
+    """An engine error message with every quoted literal masked: errors such as "could not convert
+    'jane@x.org'" may quote a data value, and error messages reach logs and results."""
+    from governance.masking import mask
+
+    return re.sub(r"'([^']*)'", lambda m: "'" + (mask(m.group(1)) or "") + "'", message)[:2000]
+
+
 def view_name(dataset: str) -> str:
     """A safe view name for a dataset (dots and other characters become underscores)."""
     return "sfg_" + re.sub(r"[^A-Za-z0-9_]", "_", dataset)
@@ -79,7 +87,7 @@ class Engine(ABC):
         except InfraError:
             raise
         except Exception as exc:  # engine-specific error types
-            raise InfraError(f"{self.kind} query failed: {type(exc).__name__}: {exc}") from exc
+            raise InfraError(f"{self.kind} query failed: {type(exc).__name__}: {scrub(str(exc))}") from exc
 
     def close(self) -> None:  # noqa: B027 - optional for engines with nothing to release
         pass

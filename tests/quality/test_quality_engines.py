@@ -139,3 +139,16 @@ def test_differential_against_gx_on_demo_lake(demo_project: Path) -> None:
             assert a["result"].get("unexpected_count") == b["result"].get("unexpected_count"), label
             compared += 1
     assert compared >= 40
+
+
+def test_engine_errors_never_quote_a_value() -> None:
+    from governance.errors import InfraError
+    from governance.lake.engines import DuckDBEngine
+
+    engine = DuckDBEngine()
+    try:
+        with pytest.raises(InfraError) as info:
+            engine.execute("SELECT CAST('jane.doe@example.com' AS INTEGER)")
+    finally:
+        engine.close()
+    assert "jane" not in str(info.value) and "xxxx.xxx@xxxxxxx.xxx" in str(info.value)
