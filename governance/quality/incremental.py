@@ -20,11 +20,12 @@ from typing import Any
 
 from sqlglot import exp
 
+from governance.errors import InputError
 from governance.lake import resolve
 from governance.lake.engines import Engine
 from governance.project import Project
 from governance.quality.compiler import Compiled, compile_metrics
-from governance.quality.expectations.base import Ctx, Expectation, col, to_py, typed_lit
+from governance.quality.expectations.base import Ctx, Expectation, Unsupported, col, to_py, typed_lit
 
 GROUP_FLAG = "__grouping"
 
@@ -81,7 +82,10 @@ def scope_predicate(ctx: Ctx, column: str, values: list[str]) -> exp.Expr:
             preds.append(col(column).is_(exp.null()))
         else:
             lit_v: Any = int(v) if family == "int" and v.lstrip("-").isdigit() else v
-            preds.append(col(column).eq(typed_lit(lit_v, family)))
+            try:
+                preds.append(col(column).eq(typed_lit(lit_v, family)))
+            except (ValueError, OverflowError, Unsupported) as exc:
+                raise InputError(f"partition {column}={v}: not a value of a {family} column ({exc})") from exc
     return exp.or_(*preds) if len(preds) > 1 else preds[0]
 
 

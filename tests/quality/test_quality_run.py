@@ -138,6 +138,11 @@ def test_partition_option_scopes_the_scan(tiny: Path) -> None:
     assert suite["partitions"] == {"order_date": ["2026-11-02"]}
 
 
+def test_bad_partition_value_is_bad_input(tiny: Path) -> None:
+    proc = run_cli("--config", str(tiny), "quality", "run", "--partition", "order_date=not-a-date")
+    assert proc.returncode == 2 and "order_date=not-a-date" in proc.stderr and "Traceback" not in proc.stderr
+
+
 def test_quarantine_writes_failing_rows_of_error_expectations(tiny: Path) -> None:
     project = load_project(tiny)
     result = run(project, quarantine=True)
