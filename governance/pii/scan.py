@@ -448,8 +448,9 @@ def scan_dataset(
         fetched.clear()
     except InfraError as exc:
         result.error = str(exc)
-    except Exception as exc:  # an engine's own error types (Spark analysis errors, driver errors)
-        result.error = f"{engine.kind} engine failed: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+    except Exception as exc:  # an engine's own error types (Spark analysis errors, driver errors), or a
+        # validator fault: only the type is kept, since such a message could quote a sampled value
+        result.error = f"{engine.kind} scan failed: {type(exc).__name__}"
     finally:
         try:
             drop_sample(engine, sample_kind)
