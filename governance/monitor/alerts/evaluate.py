@@ -126,7 +126,7 @@ def evaluate_rule(project: Project, rule: AlertRule, now: datetime) -> list[dict
 
 
 def evaluate(project: Project, now: datetime | None = None, notify: bool = True) -> StepResult:
-    now = (now or datetime.now(UTC).replace(microsecond=0)).astimezone(UTC)
+    now = (now or datetime.now(UTC)).astimezone(UTC)  # not truncated: a point recorded this second counts
     path = state_path(project)
     state = _load_state(path)
     groups = {g.name: g for g in project.action_groups}
