@@ -156,12 +156,14 @@ def lineage_completeness(project: Project, run: Run) -> dict[str, Any]:
 
 def catalog_drift(run: Run) -> dict[str, Any]:
     p = run.payload("catalog-drift") or {}
-    changes = [c for c in p.get("changes", []) if c.get("action") != "noop"]
+    # every item of the drift payload is drift: unmanaged additions and orphans carry action "noop"
+    changes = [c for c in p.get("changes", []) if c.get("drift") or c.get("action") != "noop"]
     return {
         "backend": p.get("backend"),
         "summary": p.get("summary") or {},
         "changes": [
-            {"action": c.get("action"), "kind": c.get("kind"), "name": c.get("name")} for c in changes[:200]
+            {"action": c.get("drift") or c.get("action"), "kind": c.get("kind"), "name": c.get("name")}
+            for c in changes[:200]
         ],
         "more": max(0, len(changes) - 200),
         "in_sync": not changes,
