@@ -42,6 +42,8 @@ def desired_processes(
     warnings: list[str] = []
     mappings: dict[str, dict[tuple[str, str], list[dict[str, str]]]] = {}
     for edge in graph.get("column_edges", []):
+        if edge.get("transformation") == "filter":
+            continue  # indirect (WHERE/JOIN/GROUP BY): Purview's columnMapping draws data flow only
         src, dst = _split(str(edge.get("from", "")), declared), _split(str(edge.get("to", "")), declared)
         job = str(edge.get("job", ""))
         if not (src and dst and job):
