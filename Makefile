@@ -17,7 +17,7 @@ install: $(STAMP)
 
 ## demo: build the embedded demo lake and run the nightly job on it (exit 1 = the demo's injected defects were found)
 demo: install
-	$(BIN)/smartflow-gov demo init --scale $(SCALE)
+	$(BIN)/smartflow-gov demo init --scale $(SCALE) --force
 	$(BIN)/smartflow-gov nightly; rc=$$?; [ $$rc -le 1 ] || exit $$rc
 
 ## chromium: Debian's chromium for the report tests (installed as root when missing; otherwise a no-op)
