@@ -14,13 +14,6 @@ from governance.project import load_project
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="Azurite ignores the List Blobs `startFrom` parameter that delta-rs/object_store sends when it "
-    "looks for new commits, so the third commit of a table fails with 'Invalid table version: 1' "
-    "(real Azure Storage honours startFrom)",
-)
 def test_demo_lake_on_abfss_through_azurite(azurite: Azurite, tmp_path: Path) -> None:
     azurite.create_container("lake")
     config = copy_project(tmp_path / "proj")
