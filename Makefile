@@ -28,7 +28,6 @@ chromium:
 
 ## test: the whole suite, slow tests included (as CI runs it)
 test: install chromium
-	test -x .tools/node_modules/.bin/azurite-blob || npm install --prefix .tools azurite --no-audit --no-fund --loglevel=error
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## test-fast: skip Spark, large-data and external-process tests
