@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import pyarrow as pa
 
@@ -24,14 +25,17 @@ class TableWriter:
     rows: int = 0
     commits: int = 0
     partitions: set[tuple[object, ...]] = field(default_factory=set)
+    _table: Any = field(default=None, repr=False)  # the open DeltaTable after the first commit
 
     def write(self, data: pa.Table | Iterable[pa.RecordBatch], arrived_at: datetime) -> int:
-        from deltalake import CommitProperties, write_deltalake
+        from deltalake import CommitProperties, DeltaTable, write_deltalake
 
         reader = pa.RecordBatchReader.from_batches(self.schema, self._conform(data))
         first = self.commits == 0
+        # Later commits go through the open table, which only reads the log entries it has not seen;
+        # reopening by URI would re-read the whole log on every commit (slow on object stores).
         write_deltalake(
-            self.loc.uri or "",
+            self._table if self._table is not None else self.loc.uri or "",
             reader,
             partition_by=self.loc.spec.partitioning or None,
             mode="overwrite" if first and self.replace else "append",
@@ -41,6 +45,8 @@ class TableWriter:
             storage_options=self.loc.storage_options or None,
             commit_properties=CommitProperties(custom_metadata={ARRIVED_AT: iso_z(arrived_at)}),
         )
+        if self._table is None:
+            self._table = DeltaTable(self.loc.uri or "", storage_options=self.loc.storage_options or None)
         self.commits += 1
         return self.rows
 
