@@ -113,6 +113,17 @@ class Project:
             col for (ds, col), labels in self.column_labels().items() if ds == dataset and label in labels
         }
 
+    def declarations_by_folder(self) -> dict[str, list[Any]]:
+        """The lists that the files of each folder (FOLDERS) load into."""
+        return {
+            "glossary": self.glossaries,
+            "classifications": self.classification_files,
+            "expectations": self.suites,
+            "manifests": self.manifests,
+            "alerts": self.alert_files,
+            "policies": self.policy_files,
+        }
+
     def locate(self, obj: object, *keys: str | int) -> Location:
         """FILE:LINE of a key inside a declared object (its own line when the key is absent)."""
         where: Location = getattr(obj, "where", Location("<memory>"))
@@ -155,14 +166,7 @@ def load_project(config: str | Path | None = None) -> Project:
     project = Project(root=root, config_path=config_path, config=cfg or Config())
     if doc is not None:
         project.docs[doc.file] = doc
-    targets: dict[str, list[Any]] = {
-        "glossary": project.glossaries,
-        "classifications": project.classification_files,
-        "expectations": project.suites,
-        "manifests": project.manifests,
-        "alerts": project.alert_files,
-        "policies": project.policy_files,
-    }
+    targets = project.declarations_by_folder()
     for folder, model in FOLDERS.items():
         for path in iter_files(root, folder):
             fdoc, errs = load_yaml(path, root)

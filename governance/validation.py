@@ -21,29 +21,19 @@ from typing import Any
 from governance.config import Config
 from governance.durations import parse_duration
 from governance.errors import Location, Problem
+from governance.metrics import METRIC_NAMES
 from governance.project import FOLDERS, Project, find_config
 from governance.specs.expectation_types import EXPECTATION_TYPES, RANGE, ExpectationType
 from governance.specs.yamlio import load_yaml, printable, validate_lenient
 
-METRICS = frozenset(
-    {
-        "quality_success_percent",
-        "quality_unexpected_count",
-        "quality_evaluated_expectations",
-        "rows_validated",
-        "freshness_lag_minutes",
-        "missing_partitions",
-        "pii_undeclared_columns",
-        "lineage_coverage_percent",
-        "glossary_coverage_percent",
-        "run_duration_seconds",
-        "late_partitions",
-        "anomalies",
-        "pipeline_failures",
-        "quality_error",
-        "row_count",
-    }
-)
+METRICS = frozenset(METRIC_NAMES) | {
+    # recorded beside the SPEC §5 set (monitoring, quality)
+    "late_partitions",
+    "anomalies",
+    "pipeline_failures",
+    "quality_error",
+    "row_count",
+}
 DIMENSIONS = frozenset({"dataset", "layer", "suite", "expectation"})
 LAYERS = ("bronze", "silver", "gold")
 # the named validators the PII scan implements (classifications/*.yaml `validator:`)
@@ -139,14 +129,7 @@ def load_lenient(config: str | Path | None) -> Loaded:
             if key in doc.data and not isinstance(doc.data[key], dict):
                 loaded.unreadable.add(key)
 
-    targets: dict[str, list[Any]] = {
-        "glossary": project.glossaries,
-        "classifications": project.classification_files,
-        "expectations": project.suites,
-        "manifests": project.manifests,
-        "alerts": project.alert_files,
-        "policies": project.policy_files,
-    }
+    targets = project.declarations_by_folder()
     for folder, model in FOLDERS.items():
         kind = _KIND_OF_FOLDER.get(folder)
         for path in iter_files(root, folder):
