@@ -8,7 +8,29 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+
+
+def _find_shared() -> Path:
+    """The shared contract folder (Azure REST schemas, GX conformance suite) that sits beside the project.
+
+    SMARTFLOW_SHARED overrides; otherwise `../shared` beside this checkout, or beside the repository it was
+    cloned from (a fresh clone in a temporary folder has no `../shared` of its own).
+    """
+    if os.environ.get("SMARTFLOW_SHARED"):
+        return Path(os.environ["SMARTFLOW_SHARED"])
+    candidates = [REPO.parent / "shared"]
+    origin = subprocess.run(
+        ["git", "-C", str(REPO), "config", "--get", "remote.origin.url"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    if origin and "://" not in origin and ":" not in origin.split("/")[0]:
+        candidates.append(Path(origin).expanduser().resolve().parent / "shared")
+    return next((c for c in candidates if (c / "contracts").is_dir()), candidates[0])
+
+
+SHARED = _find_shared()
 CONTRACTS = SHARED / "contracts" / "azure-rest-api-specs" / "specification"
 GX_TESTS = SHARED / "conformance" / "gx-test-definitions"
 PG_URL = os.environ.get("SMARTFLOW_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -57,7 +79,9 @@ def copy_project(dst: Path) -> Path:
     return dst / "smartflow.yaml"
 
 
-def demo_nightly(tmp_path_factory: object, demo_project: Path) -> tuple[Path, subprocess.CompletedProcess[str]]:
+def demo_nightly(
+    tmp_path_factory: object, demo_project: Path
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
     """One real `nightly --output json` over a copy of the demo project, shared by the nightly and report
     tests of a session (the first caller runs it, later callers reuse it). Returns (project dir, process)."""
     import json
