@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -224,7 +225,7 @@ def range_condition(expr: exp.Expr, kw: dict[str, Any], family: str) -> exp.Expr
     return exp.or_(*parts) if len(parts) > 1 else parts[0]
 
 
-class Expectation:
+class Expectation(ABC):
     """Base of every expectation implementation (one instance per configured expectation)."""
 
     family: ClassVar[str] = "table"
@@ -238,7 +239,7 @@ class Expectation:
         self.check()
 
     # --- declared by subclasses ------------------------------------------------------------------
-    def check(self) -> None:
+    def check(self) -> None:  # noqa: B027 - optional hook: most expectations have nothing to check
         """Raise InputError/Unsupported for bad kwargs or missing columns before any query runs."""
 
     def aggregates(self) -> dict[str, Metric]:
@@ -257,8 +258,9 @@ class Expectation:
         """Window columns the unexpected predicate needs (computed in an inner select of the sample query)."""
         return {}
 
+    @abstractmethod
     def evaluate(self, values: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
-        raise NotImplementedError
+        """Turn the metric values of the scan into (success, GX result fields)."""
 
     # --- helpers ---------------------------------------------------------------------------------
     def need_column(self, name: str) -> None:

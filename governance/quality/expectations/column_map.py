@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import Any, ClassVar
 
 from sqlglot import exp
@@ -48,9 +49,9 @@ class MapExpectation(Expectation):
         """Rows considered (None: every row)."""
         return None if self.include_nulls else col(self.kw["column"]).is_(exp.null()).not_()
 
+    @abstractmethod
     def condition(self) -> exp.Expr:
         """TRUE for an unexpected value (evaluated only inside the domain)."""
-        raise NotImplementedError
 
     def unexpected(self) -> exp.Expr | None:
         d = self.domain()
