@@ -3,14 +3,16 @@
 1. the **scan**: every aggregate metric of every expectation in ONE `SELECT agg, agg, … FROM t`
    (identical metrics are computed once; with `group_by`, one row per partition for mergeable states);
 2. the **extra** query, only if an expectation needs exact uniqueness, an anti-join, a mode or a window:
-   ONE `SELECT (subquery), (subquery), …`;
+   ONE `SELECT (subquery), (subquery), e0.a, e0.b, … FROM (one-row grouped pass) e0 CROSS JOIN …`
+   (a grouped pass yields its count and the offending values, so samples need not regroup);
 3. the **samples** query, only for failing row-wise expectations: ONE query returning, per expectation,
-   at most `limit` unexpected rows ordered by the dataset key (row_number per expectation flag).
+   at most `limit` unexpected rows ordered by the dataset key (a bounded top-N per expectation flag).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlglot import exp
 
@@ -43,6 +45,7 @@ def compile_metrics(ctx: Ctx, items: list[Expectation | None], group_by: list[st
     scan_cols: list[exp.Expr] = []
     merges: dict[str, str | None] = {}
     extra_cols: list[exp.Expr] = []
+    extra_rows: list[exp.Subquery] = []  # one-row derived tables (several metrics from one grouped pass)
     slots: list[Slot] = []
     for item in items:
         slot = Slot()
@@ -62,6 +65,14 @@ def compile_metrics(ctx: Ctx, items: list[Expectation | None], group_by: list[st
             alias = _alias("x", len(extra_cols))
             extra_cols.append(exp.alias_(sub, alias, quoted=True))
             slot.extras[local] = alias
+        row = item.extra_row()
+        if row is not None:
+            table = f"e{len(extra_rows)}"
+            extra_rows.append(row.subquery(table))
+            for local in row.named_selects:
+                alias = _alias("x", len(extra_cols))
+                extra_cols.append(exp.column(local, table=table, quoted=True).as_(alias, quoted=True))
+                slot.extras[local] = alias
     scan = None
     if scan_cols:
         keys = [col(c) for c in group_by or []]
@@ -69,6 +80,10 @@ def compile_metrics(ctx: Ctx, items: list[Expectation | None], group_by: list[st
         if keys:
             scan = scan.group_by(*keys)
     extra = exp.select(*extra_cols) if extra_cols else None
+    if extra is not None and extra_rows:
+        extra = extra.from_(extra_rows[0])
+        for derived_row in extra_rows[1:]:
+            extra = extra.join(derived_row, join_type="CROSS")
     return Compiled(scan, extra, slots, merges)
 
 
@@ -77,12 +92,20 @@ def flag_name(i: int) -> str:
 
 
 def samples_query(
-    ctx: Ctx, failing: dict[int, Expectation], limit: int | None
+    ctx: Ctx,
+    failing: dict[int, Expectation],
+    limit: int | None,
+    values: dict[int, dict[str, Any]] | None = None,
 ) -> tuple[exp.Select, list[str]]:
     """ONE query: key columns first, then the sample columns, then a 0/1 flag per failing expectation.
 
-    Rows are bounded per expectation by ROW_NUMBER over its flag (ordered by the key), so one noisy
-    expectation cannot crowd out the others. Returns the query and its value columns (key first).
+    The flags are computed once per row into a CTE of the unexpected rows only; each expectation then
+    takes its first `limit` rows in key order from that CTE (a bounded top-N per flag, UNION ALL), so
+    one noisy expectation cannot crowd out the others and no window numbers every unexpected row.
+    A row of branch `i` carries flag `i` = 1 and the other flags = 0, so each row counts for exactly
+    one expectation. `values` (the metric values per expectation) lets an expectation test rows against
+    the offending values its extra query already found instead of regrouping the table.
+    Returns the query and its value columns (key first).
     """
     derived: dict[str, exp.Expr] = {}
     for e in failing.values():
@@ -96,40 +119,44 @@ def samples_query(
     cols: list[str] = list(ctx.order)
     for e in failing.values():
         cols += [c for c in e.sample_columns() if c not in cols]
-    order = exp.Order(expressions=[exp.Ordered(this=col(k)) for k in (ctx.order or cols)])
-    # 1. every flag computed once per row (a sub-query predicate is evaluated once, not per use)
+    keys = ctx.order or cols
+
+    def f(i: int) -> exp.Column:
+        return exp.column(flag_name(i), quoted=True)
+
+    def ordered() -> list[exp.Ordered]:
+        return [exp.Ordered(this=col(k)) for k in keys]
+
+    # 1. every flag computed once per row; only unexpected rows are kept
     flags: list[exp.Expr] = []
     for i, e in failing.items():
-        pred = e.unexpected()
+        pred = e.sample_predicate((values or {}).get(i, {}), limit)
         assert pred is not None
         flag = exp.Case(ifs=[exp.If(this=pred, true=exp.Literal.number(1))], default=exp.Literal.number(0))
         flags.append(flag.as_(flag_name(i), quoted=True))
     flagged = exp.select(*[col(c) for c in cols], *flags).from_(source)
     if ctx.scope is not None and not derived:
         flagged = flagged.where(ctx.scope.copy())
-
-    def f(i: int) -> exp.Column:
-        return exp.column(flag_name(i), quoted=True)
-
-    # 2. only unexpected rows, numbered per expectation in key order
-    numbers = [
-        exp.Window(this=exp.RowNumber(), partition_by=[f(i)], order=order.copy()).as_(f"__r{i}", quoted=True)
-        for i in failing
-    ]
-    numbered = (
-        exp.select(*[col(c) for c in cols], *[f(i) for i in failing], *numbers)
+    unexpected_rows = (
+        exp.select(*[col(c) for c in cols], *[f(i) for i in failing])
         .from_(flagged.subquery("q"))
         .where(exp.or_(*[f(i).eq(1) for i in failing]))
     )
-    # 3. at most `limit` rows per expectation
-    keep = [
-        exp.and_(f(i).eq(1), *([exp.column(f"__r{i}", quoted=True) <= limit] if limit is not None else []))
-        for i in failing
-    ]
+    # 2. per expectation, its first `limit` rows in key order
+    branches: list[exp.Select] = []
+    for i in failing:
+        marks = [exp.Literal.number(1 if j == i else 0).as_(flag_name(j), quoted=True) for j in failing]
+        branch = exp.select(*[col(c) for c in cols], *marks).from_("__u").where(f(i).eq(1))
+        if limit is not None:
+            branch = branch.order_by(*ordered()).limit(limit)
+        branches.append(exp.select(exp.Star()).from_(branch.subquery(f"__b{i}")))
+    union: exp.Query = branches[0]
+    for b in branches[1:]:
+        union = exp.union(union, b, distinct=False)
     outer = (
         exp.select(*[col(c) for c in cols], *[f(i) for i in failing])
-        .from_(numbered.subquery("s"))
-        .where(exp.or_(*keep))
+        .from_(union.subquery("s"))
+        .with_("__u", as_=unexpected_rows)
+        .order_by(*ordered())
     )
-    outer = outer.order_by(*[exp.Ordered(this=col(k)) for k in (ctx.order or cols)])
     return outer, cols

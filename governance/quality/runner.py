@@ -213,7 +213,8 @@ def validate(
         if isinstance(impl, MapExpectation) and result.get("unexpected_count"):
             failing[i] = impl
     if failing and (sample_size is None or sample_size > 0):
-        _attach_samples(engine, ctx, failing, outcomes, sample_size, pii or set(), complete)
+        found = {i: per_item[i] for i in failing}
+        _attach_samples(engine, ctx, failing, outcomes, sample_size, pii or set(), complete, found)
     done = [o for o in outcomes if o is not None]
     rows = next((int(v["element_count"]) for v in per_item if v.get("element_count") is not None), None)
     return DatasetRun(done, engine.queries - start, engine.log[start_log:], rows, failing)
@@ -227,8 +228,9 @@ def _attach_samples(
     limit: int | None,
     pii: set[str],
     complete: bool,
+    values: dict[int, dict[str, Any]] | None = None,
 ) -> None:
-    query, cols = samples_query(ctx, failing, limit)
+    query, cols = samples_query(ctx, failing, limit, values)
     try:
         names, rows = engine.execute(query)
     except InfraError as exc:

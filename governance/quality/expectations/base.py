@@ -126,6 +126,55 @@ def parse_datetime(value: str) -> dt.datetime:
         return parser.parse(value)
 
 
+OFFENDERS_CAP = 100  # offending values carried out of a grouped pass (samples bigger than this regroup)
+
+
+def carries_offenders(ctx: Ctx) -> bool:
+    """Whether a grouped pass can hand its first offending values to the samples query: a single key
+    column (its MIN is a group's first row in key order) and a dialect that sorts NULLs last by default
+    and has filtered ARRAY_AGG."""
+    return ctx.dialect in ("duckdb", "postgres") and len(ctx.order) == 1
+
+
+def offender_row(groups: exp.Select) -> exp.Select:
+    """From `groups` (columns v = offending value, n = its unexpected rows, k = its first key), one row:
+    `unexpected` (total rows), `groups` (how many values) and `offenders` (the values of the
+    OFFENDERS_CAP groups whose first key comes first). The first N unexpected rows in key order all
+    belong to the N groups with the smallest first keys, so the samples filter on these values only."""
+    rank = exp.Window(
+        this=exp.RowNumber(),
+        order=exp.Order(expressions=[exp.Ordered(this=exp.column("k")), exp.Ordered(this=exp.column("v"))]),
+    )
+    ranked = exp.select("v", "n", rank.as_("rn")).from_(groups.subquery("g"))
+    first = exp.Filter(
+        this=exp.ArrayAgg(this=exp.column("v")),
+        expression=exp.Where(this=exp.column("rn") <= OFFENDERS_CAP),
+    )
+    return exp.select(
+        exp.Sum(this=exp.column("n")).as_("unexpected"),
+        exp.Count(this=exp.Star()).as_("groups"),
+        first.as_("offenders"),
+    ).from_(ranked.subquery("r"))
+
+
+def offender_table(values: dict[str, Any], limit: int | None) -> exp.Select | None:
+    """`SELECT v FROM (VALUES …)` of the offending values that hold every one of the first `limit`
+    unexpected rows (a hash semi-join, not a long OR chain per row), or None (unknown, too few carried,
+    or not safely writable as literals)."""
+    found, groups = values.get("offenders"), values.get("groups")
+    if not isinstance(found, list | tuple) or not found:
+        return None
+    complete = groups is not None and int(groups) <= len(found)
+    if not complete and (limit is None or limit > len(found)):
+        return None
+    if not all(
+        isinstance(v, str | int | Decimal | dt.date) and not isinstance(v, bool | dt.datetime) for v in found
+    ):
+        return None
+    table = exp.values([(lit(v),) for v in found], alias="o", columns=["v"])
+    return exp.select(exp.column("v", table="o")).from_(table)
+
+
 def count_if(cond: exp.Expr) -> exp.Expr:
     """COUNT_IF(cond): sqlglot renders it per dialect (SUM(CASE …) on PostgreSQL, COUNT(IIF(…)) on T-SQL)."""
     return exp.CountIf(this=cond)
@@ -248,8 +297,17 @@ class Expectation(ABC):
     def extras(self) -> dict[str, exp.Expr]:
         return {}
 
+    def extra_row(self) -> exp.Select | None:
+        """A one-row sub-query whose named columns are metrics (several results of one grouped pass)."""
+        return None
+
     def unexpected(self) -> exp.Expr | None:
         return None
+
+    def sample_predicate(self, values: dict[str, Any], limit: int | None) -> exp.Expr | None:
+        """The unexpected predicate for the samples query (at most `limit` rows per expectation), given
+        this expectation's metric values."""
+        return self.unexpected()
 
     def sample_columns(self) -> list[str]:
         return []

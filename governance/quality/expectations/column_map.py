@@ -12,11 +12,14 @@ from governance.quality.expectations.base import (
     Expectation,
     Metric,
     Unsupported,
+    carries_offenders,
     check_bounds,
     col,
     count_if,
     fn,
     lit,
+    offender_row,
+    offender_table,
     range_condition,
     type_family,
     typed_lit,
@@ -131,18 +134,38 @@ class Unique(MapExpectation):
     def exact_unexpected(self) -> bool:
         return True
 
-    def extras(self) -> dict[str, exp.Expr]:
+    def _groups(self) -> exp.Select:
         c = self.kw["column"]
-        groups = (
+        return (
             self.ctx.source()
             .select(exp.Count(this=exp.Star()).as_("n"))
             .where(col(c).is_(exp.null()).not_())
             .group_by(col(c))
             .having(exp.Count(this=exp.Star()) > 1)
         )
-        return {
-            "unexpected": exp.select(exp.Sum(this=exp.column("n"))).from_(groups.subquery("g")).subquery()
-        }
+
+    def extras(self) -> dict[str, exp.Expr]:
+        if carries_offenders(self.ctx):
+            return {}
+        total = exp.select(exp.Sum(this=exp.column("n"))).from_(self._groups().subquery("g"))
+        return {"unexpected": total.subquery()}
+
+    def extra_row(self) -> exp.Select | None:
+        """The duplicate count and the first duplicated values in key order, from one grouped pass."""
+        if not carries_offenders(self.ctx):
+            return None
+        c, key = self.kw["column"], self.ctx.order[0]
+        first_key = col(c) if key == c else exp.Min(this=col(key))  # a key column's own value: no MIN
+        groups = self._groups().select(col(c).as_("v"), first_key.as_("k"))
+        return offender_row(groups)
+
+    def sample_predicate(self, values: dict[str, Any], limit: int | None) -> exp.Expr | None:
+        found = offender_table(values, limit)
+        if found is None:
+            return self.unexpected()
+        return exp.and_(
+            col(self.kw["column"]).is_(exp.null()).not_(), col(self.kw["column"]).isin(query=found)
+        )
 
     def condition(self) -> exp.Expr:
         """A value among the duplicated ones (a hash semi-join, not a window over every row)."""

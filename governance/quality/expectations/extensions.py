@@ -13,7 +13,10 @@ from governance.quality.expectations.base import (
     Expectation,
     Metric,
     Unsupported,
+    carries_offenders,
     col,
+    offender_row,
+    offender_table,
     parse_datetime,
     to_py,
 )
@@ -43,15 +46,39 @@ class ExistIn(MapExpectation):
     def condition(self) -> exp.Expr:
         return exp.Not(this=col(self.kw["column"]).isin(query=self._lookup()))
 
-    def extras(self) -> dict[str, exp.Expr]:
+    def _orphans(self) -> exp.Select:
         c = col(self.kw["column"])
-        missing = (
+        return (
             self.ctx.source()
-            .select(exp.Count(this=exp.Star()))
             .where(c.is_(exp.null()).not_())
             .where(exp.Not(this=c.copy().isin(query=self._lookup())))
         )
-        return {"unexpected": missing.subquery()}
+
+    def extras(self) -> dict[str, exp.Expr]:
+        if carries_offenders(self.ctx):
+            return {}
+        return {"unexpected": self._orphans().select(exp.Count(this=exp.Star())).subquery()}
+
+    def extra_row(self) -> exp.Select | None:
+        """The orphan row count and the first orphan values in key order, from one pass over the orphans."""
+        if not carries_offenders(self.ctx):
+            return None
+        c = col(self.kw["column"])
+        first_key = exp.Min(this=col(self.ctx.order[0]))
+        groups = (
+            self._orphans()
+            .select(c.as_("v"), exp.Count(this=exp.Star()).as_("n"), first_key.as_("k"))
+            .group_by(c.copy())
+        )
+        return offender_row(groups)
+
+    def sample_predicate(self, values: dict[str, Any], limit: int | None) -> exp.Expr | None:
+        found = offender_table(values, limit)
+        if found is None:
+            return self.unexpected()
+        return exp.and_(
+            col(self.kw["column"]).is_(exp.null()).not_(), col(self.kw["column"]).isin(query=found)
+        )
 
 
 class MaxRecent(Expectation):
