@@ -23,7 +23,13 @@ from governance.durations import parse_duration
 from governance.errors import Location, Problem
 from governance.metrics import METRIC_NAMES
 from governance.project import FOLDERS, Project, find_config
-from governance.specs.expectation_types import EXPECTATION_TYPES, RANGE, ExpectationType
+from governance.specs.expectation_types import (
+    BOOLEAN_KWARGS,
+    EXPECTATION_TYPES,
+    NUMBER_KWARGS,
+    RANGE,
+    ExpectationType,
+)
 from governance.specs.yamlio import load_yaml, printable, validate_lenient
 
 METRICS = frozenset(METRIC_NAMES) | {
@@ -601,18 +607,10 @@ class _KwargChecks:
         if isinstance(kw.get("regex_list"), list):
             for rx in kw["regex_list"]:
                 self.v.regex(rx, self.at("regex_list"))
-        for key in (
-            "strict_min",
-            "strict_max",
-            "or_equal",
-            "double_sided",
-            "exact_match",
-            "ties_okay",
-            "strictly",
-        ):
+        for key in BOOLEAN_KWARGS:
             if key in kw and not isinstance(kw[key], bool):
                 self.bad(key, "true or false")
-        for key in ("threshold", "sum_total"):
+        for key in NUMBER_KWARGS:
             if key in kw and (isinstance(kw[key], bool) or not isinstance(kw[key], int | float)):
                 self.bad(key, "a number")
         if "ignore_row_if" in kw and kw["ignore_row_if"] not in IGNORE_ROW_IF:

@@ -29,6 +29,18 @@ def _severity(r: dict[str, Any]) -> str:
     return str((r.get("expectation_config") or {}).get("severity") or "error")
 
 
+def _empty_quality() -> dict[str, Any]:
+    return {
+        "suites": [],
+        "evaluated": 0,
+        "successful": 0,
+        "error_failures": 0,
+        "warn_failures": 0,
+        "rows": None,
+        "errors": [],
+    }
+
+
 def quality_by_dataset(run: Run) -> dict[str, dict[str, Any]]:
     """dataset -> success %, counts, errors (from the quality step; several suites of one dataset merged)."""
     payload = run.payload("quality") or {}
@@ -37,15 +49,7 @@ def quality_by_dataset(run: Run) -> dict[str, dict[str, Any]]:
         ds = s.get("dataset", "?")
         q = out.setdefault(
             ds,
-            {
-                "suites": [],
-                "evaluated": 0,
-                "successful": 0,
-                "error_failures": 0,
-                "warn_failures": 0,
-                "rows": None,
-                "errors": [],
-            },
+            _empty_quality(),
         )
         stats = s.get("statistics") or {}
         q["suites"].append(s.get("suite_name"))
@@ -70,15 +74,7 @@ def quality_by_dataset(run: Run) -> dict[str, dict[str, Any]]:
     for e in payload.get("errors", []):
         q = out.setdefault(
             e.get("dataset", "?"),
-            {
-                "suites": [],
-                "evaluated": 0,
-                "successful": 0,
-                "error_failures": 0,
-                "warn_failures": 0,
-                "rows": None,
-                "errors": [],
-            },
+            _empty_quality(),
         )
         q["errors"].append(scrub(e.get("error")))
     for q in out.values():

@@ -22,6 +22,17 @@ COMMON = frozenset(
 )
 RANGE = frozenset({"min_value", "max_value", "strict_min", "strict_max"})
 MAP = frozenset({"mostly"})
+# kwargs whose value must be true/false, and kwargs whose value must be a number (validate, schema export)
+BOOLEAN_KWARGS = (
+    "strict_min",
+    "strict_max",
+    "or_equal",
+    "double_sided",
+    "exact_match",
+    "ties_okay",
+    "strictly",
+)
+NUMBER_KWARGS = ("threshold", "sum_total")
 
 
 @dataclass(frozen=True)

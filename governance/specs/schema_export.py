@@ -19,7 +19,7 @@ from governance.config import Config
 from governance.durations import _DURATION
 from governance.specs.alerts import AlertFile
 from governance.specs.classifications import ClassificationFile
-from governance.specs.expectation_types import EXPECTATION_TYPES, RANGE
+from governance.specs.expectation_types import BOOLEAN_KWARGS, EXPECTATION_TYPES, NUMBER_KWARGS, RANGE
 from governance.specs.expectations import Suite
 from governance.specs.glossary import GlossaryFile
 from governance.specs.manifests import Manifest
@@ -152,17 +152,9 @@ def _kwarg_schema(name: str) -> dict[str, Any]:
         return {"type": "number", "minimum": 0, "maximum": 1}
     if name in RANGE - {"strict_min", "strict_max"}:
         return {"type": ["number", "string", "null"]}
-    if name in (
-        "strict_min",
-        "strict_max",
-        "or_equal",
-        "double_sided",
-        "exact_match",
-        "ties_okay",
-        "strictly",
-    ):
+    if name in BOOLEAN_KWARGS:
         return {"type": "boolean"}
-    if name in ("threshold", "sum_total"):
+    if name in NUMBER_KWARGS:
         return {"type": "number"}
     if name == "value":
         return {"type": ["number", "string"]}

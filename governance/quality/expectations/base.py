@@ -175,6 +175,16 @@ def offender_table(values: dict[str, Any], limit: int | None) -> exp.Select | No
     return exp.select(exp.column("v", table="o")).from_(table)
 
 
+def offender_predicate(e: Expectation, values: dict[str, Any], limit: int | None) -> exp.Expr | None:
+    """Samples of a uniqueness / referential check: rows whose value is among the offending values the
+    grouped pass carried out, or the check's own predicate when none were carried."""
+    found = offender_table(values, limit)
+    if found is None:
+        return e.unexpected()
+    column = col(e.kw["column"])
+    return exp.and_(column.is_(exp.null()).not_(), column.copy().isin(query=found))
+
+
 def count_if(cond: exp.Expr) -> exp.Expr:
     """COUNT_IF(cond): sqlglot renders it per dialect (SUM(CASE …) on PostgreSQL, COUNT(IIF(…)) on T-SQL)."""
     return exp.CountIf(this=cond)

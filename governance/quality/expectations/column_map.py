@@ -18,8 +18,8 @@ from governance.quality.expectations.base import (
     count_if,
     fn,
     lit,
+    offender_predicate,
     offender_row,
-    offender_table,
     range_condition,
     type_family,
     typed_lit,
@@ -160,12 +160,7 @@ class Unique(MapExpectation):
         return offender_row(groups)
 
     def sample_predicate(self, values: dict[str, Any], limit: int | None) -> exp.Expr | None:
-        found = offender_table(values, limit)
-        if found is None:
-            return self.unexpected()
-        return exp.and_(
-            col(self.kw["column"]).is_(exp.null()).not_(), col(self.kw["column"]).isin(query=found)
-        )
+        return offender_predicate(self, values, limit)
 
     def condition(self) -> exp.Expr:
         """A value among the duplicated ones (a hash semi-join, not a window over every row)."""

@@ -15,8 +15,8 @@ from governance.quality.expectations.base import (
     Unsupported,
     carries_offenders,
     col,
+    offender_predicate,
     offender_row,
-    offender_table,
     parse_datetime,
     to_py,
 )
@@ -73,12 +73,7 @@ class ExistIn(MapExpectation):
         return offender_row(groups)
 
     def sample_predicate(self, values: dict[str, Any], limit: int | None) -> exp.Expr | None:
-        found = offender_table(values, limit)
-        if found is None:
-            return self.unexpected()
-        return exp.and_(
-            col(self.kw["column"]).is_(exp.null()).not_(), col(self.kw["column"]).isin(query=found)
-        )
+        return offender_predicate(self, values, limit)
 
 
 class MaxRecent(Expectation):
