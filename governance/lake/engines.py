@@ -135,10 +135,36 @@ class DuckDBEngine(Engine):
             raise InfraError(f"dataset {dataset} ({loc.spec.format}) is not reachable from the duckdb engine")
         if not resolve.exists(loc):
             raise InfraError(f"dataset {dataset}: no data at {loc.uri}")
-        arrow = resolve.arrow_dataset(loc)
-        name = view_name(dataset)
-        self.con.register(name, arrow)
-        self._views[dataset] = name
+        self.register_location(loc)
+
+    def register_location(self, loc: resolve.DatasetLocation) -> None:
+        """A local Delta table as DuckDB's own Parquet scan of its snapshot when that is exact, else (and
+        for remote tables and Parquet folders) as an Arrow dataset."""
+        name = view_name(loc.name)
+        if loc.spec.format == "delta" and not loc.is_remote:
+            table = resolve.delta_table(loc)
+            self.con.register(name + "__arrow", resolve.delta_arrow(loc, table))
+            if not self._native_view(loc, table, name):
+                self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM "{name}__arrow"')
+        else:
+            self.con.register(name, resolve.arrow_dataset(loc))
+        self._views[loc.name] = name
+
+    def _native_view(self, loc: resolve.DatasetLocation, table: Any, name: str) -> bool:
+        """View `name` as DuckDB's own Parquet scan of the Delta snapshot (see governance.lake.native),
+        with the column types of the Arrow dataset registered as `name__arrow`; False to keep Arrow."""
+        from governance.lake import native
+
+        described = self.con.execute(f'DESCRIBE SELECT * FROM "{name}__arrow"').fetchall()
+        sql = native.view_sql(loc, table, {str(r[0]): str(r[1]) for r in described})
+        if sql is None:
+            return False
+        try:
+            self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {sql}')
+        except Exception as exc:  # e.g. files that predate a column: the Arrow dataset fills it with NULL
+            log.info("dataset %s stays on the Arrow scan: %s", loc.name, scrub(str(exc))[:200])
+            return False
+        return True
 
     def register_arrow(self, dataset: str, data: Any) -> None:
         """Register an Arrow table/dataset or DataFrame under a dataset name (tests, conformance)."""

@@ -103,12 +103,23 @@ def exists(loc: DatasetLocation) -> bool:
     return os.path.exists(path)
 
 
+def delta_arrow(loc: DatasetLocation, table: DeltaTable) -> pads.Dataset:
+    """The snapshot of `table` as an Arrow dataset; a table deltalake cannot read (e.g. one with
+    deletion vectors) is that dataset's error, not a crash."""
+    from deltalake.exceptions import DeltaProtocolError
+
+    try:
+        return table.to_pyarrow_dataset()
+    except DeltaProtocolError as exc:
+        raise InfraError(f"dataset {loc.name}: cannot read the Delta table at {loc.uri}: {exc}") from exc
+
+
 def arrow_dataset(loc: DatasetLocation) -> pads.Dataset:
     """An Arrow dataset over the files (partition pruning and projection pushdown happen at scan time)."""
     import pyarrow.dataset as ds
 
     if loc.spec.format == "delta":
-        return delta_table(loc).to_pyarrow_dataset()
+        return delta_arrow(loc, delta_table(loc))
     if loc.spec.format == "parquet":
         if loc.is_remote:
             raise InfraError(f"dataset {loc.name}: remote Parquet is not supported; store it as Delta")

@@ -1,0 +1,151 @@
+"""The DuckDB engine reads local Delta tables with DuckDB's own Parquet scan over the snapshot's files;
+whatever the table looks like, the relation it exposes must equal deltalake's Arrow dataset."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from deltalake import DeltaTable, write_deltalake
+
+from governance.config import Dataset
+from governance.errors import InfraError
+from governance.lake import native
+from governance.lake.engines import DuckDBEngine
+from governance.lake.resolve import DatasetLocation
+
+
+def _batch(day: dt.date, region: str | None, start: int, n: int) -> pa.Table:
+    return pa.table(
+        {
+            "id": pa.array(range(start, start + n), pa.int64()),
+            "amount": pa.array([Decimal(f"{i}.25") for i in range(n)], pa.decimal128(10, 2)),
+            "seen_at": pa.array(
+                [dt.datetime(2026, 11, 1, 12, tzinfo=dt.UTC) + dt.timedelta(minutes=i) for i in range(n)],
+                pa.timestamp("us", tz="UTC"),
+            ),
+            "local_at": pa.array([dt.datetime(2026, 11, 1, 8) + dt.timedelta(seconds=i) for i in range(n)]),
+            "note": pa.array([None if i % 3 == 0 else f"n{i}" for i in range(n)], pa.string()),
+            "day": pa.array([day] * n, pa.date32()),
+            "region": pa.array([region] * n, pa.string()),
+        }
+    )
+
+
+def _engine(path: Path) -> tuple[DuckDBEngine, str]:
+    engine = DuckDBEngine()
+    engine.register_location(
+        DatasetLocation("t", Dataset(format="delta", path="t", layer="silver"), str(path))
+    )
+    engine.con.register("arrow_t", DeltaTable(str(path)).to_pyarrow_dataset())
+    return engine, engine.relation("t").name
+
+
+def _same_relation(engine: DuckDBEngine, name: str) -> None:
+    con = engine.con
+    assert (
+        con.execute(f'DESCRIBE SELECT * FROM "{name}"').fetchall()
+        == con.execute("DESCRIBE SELECT * FROM arrow_t").fetchall()
+    )
+    ours = con.execute(f'SELECT * FROM "{name}" ORDER BY ALL').fetchall()
+    theirs = con.execute("SELECT * FROM arrow_t ORDER BY ALL").fetchall()
+    assert ours == theirs and ours
+
+
+def _is_native(engine: DuckDBEngine, name: str) -> bool:
+    sql = engine.con.execute(f"SELECT sql FROM duckdb_views() WHERE view_name = '{name}'").fetchone()
+    assert sql is not None
+    return "read_parquet" in sql[0]
+
+
+def test_partitioned_table_with_odd_partition_values_reads_like_arrow(tmp_path: Path) -> None:
+    path = tmp_path / "t"
+    for i, (day, region) in enumerate(
+        [(dt.date(2026, 11, 1), "north"), (dt.date(2026, 11, 2), None), (dt.date(2026, 11, 2), "a b/c=d's")]
+    ):
+        write_deltalake(
+            str(path), _batch(day, region, i * 100, 7), partition_by=["day", "region"], mode="append"
+        )
+    engine, name = _engine(path)
+    assert _is_native(engine, name)
+    _same_relation(engine, name)
+    # a partition filter prunes: only that partition's rows, NULL partitions included
+    got = engine.con.execute(f'SELECT count(*) FROM "{name}" WHERE region IS NULL').fetchone()
+    assert got == (7,)
+    got = engine.con.execute(f"SELECT count(*) FROM \"{name}\" WHERE day = DATE '2026-11-02'").fetchone()
+    assert got == (14,)
+
+
+def test_only_the_snapshots_files_are_read_after_delete_and_overwrite(tmp_path: Path) -> None:
+    path = tmp_path / "t"
+    write_deltalake(str(path), _batch(dt.date(2026, 11, 1), "north", 0, 10), partition_by=["day"])
+    write_deltalake(
+        str(path), _batch(dt.date(2026, 11, 2), "south", 100, 10), partition_by=["day"], mode="append"
+    )
+    DeltaTable(str(path)).delete("id < 5")  # rewrites a file; the old one stays on disk
+    write_deltalake(
+        str(path),
+        _batch(dt.date(2026, 11, 2), "east", 500, 3),
+        partition_by=["day"],
+        mode="overwrite",
+        predicate="day = '2026-11-02'",
+    )
+    engine, name = _engine(path)
+    assert _is_native(engine, name)
+    _same_relation(engine, name)
+    assert engine.con.execute(f'SELECT count(*), min(id) FROM "{name}"').fetchone() == (8, 5)
+
+
+def test_schema_evolution_reads_missing_columns_as_null(tmp_path: Path) -> None:
+    path = tmp_path / "t"
+    write_deltalake(str(path), _batch(dt.date(2026, 11, 1), "north", 0, 5), partition_by=["day"])
+    newer = _batch(dt.date(2026, 11, 2), "north", 100, 5).append_column("extra", pa.array(["x"] * 5))
+    write_deltalake(str(path), newer, partition_by=["day"], mode="append", schema_mode="merge")
+    engine, name = _engine(path)
+    _same_relation(engine, name)
+    assert engine.con.execute(f'SELECT count(extra) FROM "{name}"').fetchone() == (5,)
+
+
+def test_column_mapped_tables_stay_on_arrow(tmp_path: Path) -> None:
+    path = tmp_path / "t"
+    write_deltalake(
+        str(path),
+        _batch(dt.date(2026, 11, 1), "north", 0, 5),
+        configuration={"delta.columnMapping.mode": "name"},
+    )
+    assert not native.supported(DeltaTable(str(path)))
+    engine, name = _engine(path)
+    assert not _is_native(engine, name)
+    _same_relation(engine, name)
+
+
+def test_deletion_vectors_are_a_clear_dataset_error(tmp_path: Path) -> None:
+    path = tmp_path / "t"
+    write_deltalake(
+        str(path),
+        _batch(dt.date(2026, 11, 1), "north", 0, 5),
+        configuration={"delta.enableDeletionVectors": "true"},
+    )
+    assert not native.supported(DeltaTable(str(path)))  # a plain scan would return deleted rows
+    with pytest.raises(InfraError, match="deletionVectors"):
+        _engine(path)
+
+
+def test_demo_lake_datasets_read_natively_and_equal_arrow(demo_project: Path) -> None:
+    from governance.project import load_project
+
+    project = load_project(demo_project / "smartflow.yaml")
+    names = [n for n, d in project.config.datasets.items() if d.format == "delta"]
+    engine = DuckDBEngine(project, names)
+    for dataset in names:
+        view = engine.relation(dataset).name
+        assert _is_native(engine, view), dataset
+        con = engine.con
+        rows = con.execute(f'SELECT count(*) FROM "{view}"').fetchone()
+        assert rows is not None and rows[0] > 0, dataset
+        for a, b in ((view, f"{view}__arrow"), (f"{view}__arrow", view)):
+            extra = con.execute(f'SELECT count(*) FROM (SELECT * FROM "{a}" EXCEPT ALL SELECT * FROM "{b}")')
+            assert extra.fetchone() == (0,), dataset
