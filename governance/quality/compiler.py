@@ -99,27 +99,30 @@ def samples_query(
 ) -> tuple[exp.Select, list[str]]:
     """ONE query: key columns first, then the sample columns, then a 0/1 flag per failing expectation.
 
-    The flags are computed once per row into a CTE of the unexpected rows only; each expectation then
-    takes its first `limit` rows in key order from that CTE (a bounded top-N per flag, UNION ALL), so
-    one noisy expectation cannot crowd out the others and no window numbers every unexpected row.
-    A row of branch `i` carries flag `i` = 1 and the other flags = 0, so each row counts for exactly
-    one expectation. `values` (the metric values per expectation) lets an expectation test rows against
-    the offending values its extra query already found instead of regrouping the table.
+    Each expectation takes its first `limit` unexpected rows in key order (a bounded top-N per
+    expectation, UNION ALL), so one noisy expectation cannot crowd out the others and no window numbers
+    every unexpected row. A row of branch `i` carries flag `i` = 1 and the other flags = 0, so each row
+    counts for exactly one expectation. `values` (the metric values per expectation) lets an expectation
+    test rows against the offending values its extra query already found instead of regrouping the table.
+
+    Where scans are cheap (DuckDB reading Parquet) each branch filters the source itself: one pruned
+    top-N per expectation beats keeping every unexpected row of every expectation (9.8 M rows, five
+    failing: 0.35 s vs 0.50 s). Elsewhere, and when a window column is needed, the flags are computed
+    once per row into a CTE of the unexpected rows that the branches share.
     Returns the query and its value columns (key first).
     """
     derived: dict[str, exp.Expr] = {}
     for e in failing.values():
         derived.update(e.derived())
-    source: exp.Expr
-    if derived:
-        inner = ctx.source().select(exp.Star(), *[v.as_(k, quoted=True) for k, v in derived.items()])
-        source = inner.subquery("d")
-    else:
-        source = ctx.relation.copy()
     cols: list[str] = list(ctx.order)
     for e in failing.values():
         cols += [c for c in e.sample_columns() if c not in cols]
     keys = ctx.order or cols
+    preds: dict[int, exp.Expr] = {}
+    for i, e in failing.items():
+        pred = e.sample_predicate((values or {}).get(i, {}), limit)
+        assert pred is not None
+        preds[i] = pred
 
     def f(i: int) -> exp.Column:
         return exp.column(flag_name(i), quoted=True)
@@ -127,36 +130,53 @@ def samples_query(
     def ordered() -> list[exp.Ordered]:
         return [exp.Ordered(this=col(k)) for k in keys]
 
-    # 1. every flag computed once per row; only unexpected rows are kept
-    flags: list[exp.Expr] = []
-    for i, e in failing.items():
-        pred = e.sample_predicate((values or {}).get(i, {}), limit)
-        assert pred is not None
-        flag = exp.Case(ifs=[exp.If(this=pred, true=exp.Literal.number(1))], default=exp.Literal.number(0))
-        flags.append(flag.as_(flag_name(i), quoted=True))
-    flagged = exp.select(*[col(c) for c in cols], *flags).from_(source)
-    if ctx.scope is not None and not derived:
-        flagged = flagged.where(ctx.scope.copy())
-    unexpected_rows = (
-        exp.select(*[col(c) for c in cols], *[f(i) for i in failing])
-        .from_(flagged.subquery("q"))
-        .where(exp.or_(*[f(i).eq(1) for i in failing]))
-    )
-    # 2. per expectation, its first `limit` rows in key order
-    branches: list[exp.Select] = []
-    for i in failing:
-        marks = [exp.Literal.number(1 if j == i else 0).as_(flag_name(j), quoted=True) for j in failing]
-        branch = exp.select(*[col(c) for c in cols], *marks).from_("__u").where(f(i).eq(1))
+    def top(branch: exp.Select, i: int) -> exp.Select:
         if limit is not None:
             branch = branch.order_by(*ordered()).limit(limit)
-        branches.append(exp.select(exp.Star()).from_(branch.subquery(f"__b{i}")))
+        return exp.select(exp.Star()).from_(branch.subquery(f"__b{i}"))
+
+    def marks(i: int) -> list[exp.Expr]:
+        return [exp.Literal.number(1 if j == i else 0).as_(flag_name(j), quoted=True) for j in failing]
+
+    branches: list[exp.Select] = []
+    unexpected_rows: exp.Select | None = None
+    if ctx.dialect == "duckdb" and not derived:
+        for i, pred in preds.items():
+            branch = ctx.source().select(*[col(c) for c in cols], *marks(i)).where(pred.copy())
+            branches.append(top(branch, i))
+    else:
+        source: exp.Expr
+        if derived:
+            inner = ctx.source().select(exp.Star(), *[v.as_(k, quoted=True) for k, v in derived.items()])
+            source = inner.subquery("d")
+        else:
+            source = ctx.relation.copy()
+        # every flag computed once per row; only unexpected rows are kept
+        flags = [
+            exp.Case(ifs=[exp.If(this=pred, true=exp.Literal.number(1))], default=exp.Literal.number(0)).as_(
+                flag_name(i), quoted=True
+            )
+            for i, pred in preds.items()
+        ]
+        flagged = exp.select(*[col(c) for c in cols], *flags).from_(source)
+        if ctx.scope is not None and not derived:
+            flagged = flagged.where(ctx.scope.copy())
+        unexpected_rows = (
+            exp.select(*[col(c) for c in cols], *[f(i) for i in failing])
+            .from_(flagged.subquery("q"))
+            .where(exp.or_(*[f(i).eq(1) for i in failing]))
+        )
+        for i in failing:
+            branch = exp.select(*[col(c) for c in cols], *marks(i)).from_("__u").where(f(i).eq(1))
+            branches.append(top(branch, i))
     union: exp.Query = branches[0]
     for b in branches[1:]:
         union = exp.union(union, b, distinct=False)
     outer = (
         exp.select(*[col(c) for c in cols], *[f(i) for i in failing])
         .from_(union.subquery("s"))
-        .with_("__u", as_=unexpected_rows)
         .order_by(*ordered())
     )
+    if unexpected_rows is not None:
+        outer = outer.with_("__u", as_=unexpected_rows)
     return outer, cols

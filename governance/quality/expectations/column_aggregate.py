@@ -84,9 +84,18 @@ class Mean(ColumnAggregate):
 
     def aggregates(self) -> dict[str, Metric]:
         return {
-            "sum": Metric(exp.Sum(this=_num(self.column)), "sum"),
+            "sum": Metric(exp.Sum(this=self._summand()), "sum"),
             "count": Metric(exp.Count(this=col(self.column)), "sum"),
         }
+
+    def _summand(self) -> exp.Expr:
+        """The column itself where the engine's SUM cannot overflow (decimals and floats everywhere,
+        integers on DuckDB and PostgreSQL, whose integer sums widen), else cast to DOUBLE. A needless
+        cast is not free: SUM(CAST(decimal AS DOUBLE)) doubled a 16-metric DuckDB scan of 9.8 M rows."""
+        family = self.ctx.family(self.column)
+        if family in ("decimal", "float") or (family == "int" and self.ctx.dialect in ("duckdb", "postgres")):
+            return col(self.column)
+        return _num(self.column)
 
     def observed(self, values: dict[str, Any]) -> Any:
         n = values["count"] or 0
