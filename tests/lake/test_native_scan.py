@@ -109,27 +109,23 @@ def test_schema_evolution_reads_missing_columns_as_null(tmp_path: Path) -> None:
     assert engine.con.execute(f'SELECT count(extra) FROM "{name}"').fetchone() == (5,)
 
 
-def test_column_mapped_tables_stay_on_arrow(tmp_path: Path) -> None:
+def _table_with(tmp_path: Path, configuration: dict[str, str]) -> Path:
     path = tmp_path / "t"
-    write_deltalake(
-        str(path),
-        _batch(dt.date(2026, 11, 1), "north", 0, 5),
-        configuration={"delta.columnMapping.mode": "name"},
-    )
+    write_deltalake(str(path), _batch(dt.date(2026, 11, 1), "north", 0, 5), configuration=configuration)
     assert not native.supported(DeltaTable(str(path)))
-    engine, name = _engine(path)
+    return path
+
+
+def test_column_mapped_tables_stay_on_arrow(tmp_path: Path) -> None:
+    engine, name = _engine(_table_with(tmp_path, {"delta.columnMapping.mode": "name"}))
     assert not _is_native(engine, name)
     _same_relation(engine, name)
 
 
 def test_deletion_vectors_are_a_clear_dataset_error(tmp_path: Path) -> None:
-    path = tmp_path / "t"
-    write_deltalake(
-        str(path),
-        _batch(dt.date(2026, 11, 1), "north", 0, 5),
-        configuration={"delta.enableDeletionVectors": "true"},
-    )
-    assert not native.supported(DeltaTable(str(path)))  # a plain scan would return deleted rows
+    path = _table_with(
+        tmp_path, {"delta.enableDeletionVectors": "true"}
+    )  # a plain scan would return deleted rows
     with pytest.raises(InfraError, match="deletionVectors"):
         _engine(path)
 
