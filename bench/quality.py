@@ -1,6 +1,7 @@
 """Benchmark of `quality run` on the silver.transactions suite, against a floor and other tools.
 
     .venv/bin/python bench/quality.py --config /tmp/sfg-bench/p100/smartflow.yaml [--skip gx,soda]
+    .venv/bin/python bench/quality.py --scale 10     # builds (once) and uses a demo lake in bench/out/
 
 Contenders, each in its own process (wall time and peak RSS measured per process, via wait4):
   (a) ours     — governance.quality.service.run(engine="duckdb") on the Delta table (full run), with
@@ -290,6 +291,37 @@ CHILDREN = {
 
 
 # ---------------------------------------------------------------------------------------- parent
+PROJECT_FILES = (
+    "smartflow.yaml",
+    "glossary",
+    "classifications",
+    "expectations",
+    "manifests",
+    "alerts",
+    "policies",
+)
+
+
+def demo_config(scale: float) -> str:
+    """The repo's project with a demo lake at `scale`, built once into bench/out/ (ignored by git)."""
+    import shutil
+
+    root = REPO / "bench" / "out" / f"quality-scale-{scale:g}"
+    config = root / "smartflow.yaml"
+    if not (root / "lake" / "_demo" / "defects.json").exists():
+        print(f"building the demo lake at scale {scale:g} in {root} (once) …", file=sys.stderr, flush=True)
+        root.mkdir(parents=True, exist_ok=True)
+        for name in PROJECT_FILES:
+            src = REPO / name
+            if src.is_dir():
+                shutil.copytree(src, root / name, dirs_exist_ok=True)
+            elif src.is_file():
+                shutil.copy(src, root / name)
+        cli = [str(Path(sys.executable).with_name("smartflow-gov")), "--config", str(config), "demo", "init"]
+        subprocess.run([*cli, "--scale", f"{scale:g}", "--seed", "7", "--force"], check=True, cwd=REPO)
+    return str(config)
+
+
 def measure(cmd: list[str], timeout: float) -> dict[str, Any]:
     """Run one contender; its JSON line on stdout plus wall time and peak RSS of the process."""
     start = time.perf_counter()
@@ -319,7 +351,8 @@ def measure(cmd: list[str], timeout: float) -> dict[str, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--config", required=True)
+    ap.add_argument("--config", help="a project with a demo lake (default: one built at --scale, cached)")
+    ap.add_argument("--scale", type=float, default=10, help="demo scale when --config is not given")
     ap.add_argument("--skip", default="", help="comma-separated: floor-arrow,gx,soda,incremental")
     ap.add_argument("--child", choices=sorted(CHILDREN))
     ap.add_argument("--timeout", type=float, default=1800)
@@ -328,6 +361,8 @@ def main() -> None:
     if args.child:
         print(json.dumps(CHILDREN[args.child](args.config), default=str))
         return
+    if args.config is None:
+        args.config = demo_config(args.scale)
     skip = set(filter(None, args.skip.split(",")))
     results: dict[str, dict[str, Any]] = {}
     order = ["floor", "floor-arrow", "ours-counts", "ours", "incremental", "gx", "soda"]

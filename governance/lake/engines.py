@@ -122,6 +122,8 @@ class DuckDBEngine(Engine):
 
         super().__init__()
         self.con = duckdb.connect()
+        # Parquet footers read once per connection, not once per query (Delta never rewrites a file)
+        self.con.execute("SET parquet_metadata_cache = true")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         self._views: dict[str, str] = {}

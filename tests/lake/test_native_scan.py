@@ -55,10 +55,14 @@ def _same_relation(engine: DuckDBEngine, name: str) -> None:
     assert ours == theirs and ours
 
 
-def _is_native(engine: DuckDBEngine, name: str) -> bool:
+def _view_sql(engine: DuckDBEngine, name: str) -> str:
     sql = engine.con.execute(f"SELECT sql FROM duckdb_views() WHERE view_name = '{name}'").fetchone()
     assert sql is not None
-    return "read_parquet" in sql[0]
+    return str(sql[0])
+
+
+def _is_native(engine: DuckDBEngine, name: str) -> bool:
+    return "read_parquet" in _view_sql(engine, name)
 
 
 def test_partitioned_table_with_odd_partition_values_reads_like_arrow(tmp_path: Path) -> None:
@@ -70,13 +74,43 @@ def test_partitioned_table_with_odd_partition_values_reads_like_arrow(tmp_path: 
             str(path), _batch(day, region, i * 100, 7), partition_by=["day", "region"], mode="append"
         )
     engine, name = _engine(path)
-    assert _is_native(engine, name)
+    assert _view_sql(engine, name).count("read_parquet") == 3  # paths escape values: one branch each
     _same_relation(engine, name)
     # a partition filter prunes: only that partition's rows, NULL partitions included
     got = engine.con.execute(f'SELECT count(*) FROM "{name}" WHERE region IS NULL').fetchone()
     assert got == (7,)
     got = engine.con.execute(f"SELECT count(*) FROM \"{name}\" WHERE day = DATE '2026-11-02'").fetchone()
     assert got == (14,)
+
+
+def test_plain_partition_values_are_read_from_the_paths_in_one_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain, odd = tmp_path / "plain", tmp_path / "odd"
+    for i in range(4):
+        day = dt.date(2026, 11, 1) + dt.timedelta(days=i)
+        write_deltalake(str(plain), _batch(day, "north", i * 10, 3), partition_by=["day"], mode="append")
+        write_deltalake(str(odd), _batch(day, f"r {i}", i * 10, 3), partition_by=["region"], mode="append")
+    engine, name = _engine(plain)
+    sql = _view_sql(engine, name)
+    assert "hive_partitioning = true" in sql and sql.count("read_parquet") == 1
+    _same_relation(engine, name)
+    got = engine.con.execute(f"SELECT count(*) FROM \"{name}\" WHERE day = DATE '2026-11-03'").fetchone()
+    assert got == (3,)
+    # values the paths escape, more partitions than branches allowed: Arrow reads the table
+    monkeypatch.setattr(native, "MAX_BRANCHES", 2)
+    engine, name = _engine(odd)
+    assert not _is_native(engine, name)
+    _same_relation(engine, name)
+
+
+def test_a_folder_named_like_a_partition_above_the_table_is_not_read_as_one(tmp_path: Path) -> None:
+    path = tmp_path / "region=eu" / "t"
+    write_deltalake(str(path), _batch(dt.date(2026, 11, 1), "north", 0, 4), partition_by=["day"])
+    engine, name = _engine(path)
+    assert "hive_partitioning = true" not in _view_sql(engine, name)
+    _same_relation(engine, name)
+    assert engine.con.execute(f'SELECT DISTINCT region FROM "{name}"').fetchall() == [("north",)]
 
 
 def test_only_the_snapshots_files_are_read_after_delete_and_overwrite(tmp_path: Path) -> None:
