@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ACCOUNT, ACCOUNT_KEY, Azurite
+from azurite_server import ACCOUNT, ACCOUNT_KEY, Azurite
 from helpers import copy_project, run_cli
 
 from governance.lake import resolve

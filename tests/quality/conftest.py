@@ -1,117 +1,12 @@
-"""A tiny lake of our own (two Delta tables, one PII column, known defects) for fast quality tests."""
+"""Fixtures of the quality tests: a tiny lake of our own (tests/quality/tiny_lake.py)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import textwrap
 from pathlib import Path
 
 import pytest
-
-CONFIG = """
-version: 1
-lake: {root: lake}
-state_dir: .smartflow
-datasets:
-  silver.orders:
-    format: delta
-    path: silver/orders
-    layer: silver
-    partitioning: [order_date]
-    key: [order_id]
-  silver.people:
-    format: delta
-    path: silver/people
-    layer: silver
-    key: [person_id]
-  silver.ghost:
-    format: delta
-    path: silver/ghost
-    layer: silver
-  gold.orders_wh:
-    format: sql
-    layer: gold
-    connection: warehouse
-    table: PLACEHOLDER_SCHEMA.orders
-connections:
-  warehouse: {url: "${SMARTFLOW_TEST_PG_URL}"}
-"""
-
-CLASSIFICATIONS = """
-labels:
-  - {name: PII}
-assignments:
-  - dataset: silver.orders
-    columns: {email: [PII]}
-  - dataset: gold.orders_wh
-    columns: {email: [PII]}
-"""
-
-SUITE = """
-suite: orders
-dataset: silver.orders
-expectations:
-  - type: expect_column_values_to_not_be_null
-    kwargs: {column: order_id}
-  - type: expect_column_values_to_be_unique
-    kwargs: {column: order_id}
-  - type: expect_column_values_to_be_between
-    kwargs: {column: amount, min_value: 0, max_value: 1000}
-  - type: expect_column_values_to_be_in_set
-    kwargs: {column: status, value_set: [new, paid, shipped]}
-    severity: warn
-  - type: expect_column_values_to_match_regex
-    kwargs: {column: email, regex: "^[^@]+@[^@]+[.][a-z]+$"}
-  - type: expect_column_values_to_exist_in
-    kwargs: {column: person_id, dataset: silver.people, other_column: person_id}
-  - type: expect_column_mean_to_be_between
-    kwargs: {column: amount, min_value: 1, max_value: 500}
-  - type: expect_table_row_count_to_be_between
-    kwargs: {min_value: 1}
-"""
-
-
-def orders(days: list[dt.date], bad: bool = True) -> dict[str, list[object]]:
-    rows: dict[str, list[object]] = {
-        k: [] for k in ("order_id", "person_id", "amount", "status", "email", "order_date")
-    }
-    n = 0
-    for day in days:
-        for _ in range(10):
-            n += 1
-            rows["order_id"].append(f"O{day:%m%d}{n:04d}")
-            rows["person_id"].append(1 + n % 5)
-            rows["amount"].append(float(10 + n % 90))
-            rows["status"].append("paid")
-            rows["email"].append(f"user{n}@example.com")
-            rows["order_date"].append(day)
-    if bad:  # one duplicate id, one negative amount, one unknown status, one bad e-mail, one orphan person
-        rows["order_id"][1] = rows["order_id"][0]
-        rows["amount"][2] = -5.0
-        rows["status"][3] = "lost"
-        rows["email"][4] = "jane.doe(at)example.com"
-        rows["person_id"][5] = 99
-    return rows
-
-
-def write_lake(root: Path, days: list[dt.date], bad: bool = True) -> None:
-    import pyarrow as pa
-    from deltalake import write_deltalake
-
-    write_deltalake(
-        str(root / "lake/silver/orders"),
-        pa.table(orders(days, bad)),
-        partition_by=["order_date"],
-        mode="overwrite",
-    )
-    write_deltalake(
-        str(root / "lake/silver/people"),
-        pa.table({"person_id": [1, 2, 3, 4, 5], "name": ["a", "b", "c", "d", "e"]}),
-        mode="overwrite",
-    )
-
-
-DAYS = [dt.date(2026, 11, 1) + dt.timedelta(days=i) for i in range(3)]
+from tiny_lake import CLASSIFICATIONS, CONFIG, DAYS, SUITE, write_lake
 
 
 @pytest.fixture()

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from conftest import DAYS, orders, write_lake
 from deltalake import DeltaTable, write_deltalake
 from helpers import run_cli
+from tiny_lake import DAYS, orders, write_lake
 
 from governance.metrics import query
 from governance.project import load_project
