@@ -1,7 +1,7 @@
 """A local Delta table as DuckDB's own Parquet scan over the snapshot's files.
 
 DuckDB reads Parquet natively much faster than through an Arrow dataset handed over the C stream (the
-quality bench's hand-written query: 2.9 s vs 5.0 s on 9.8 M rows, bench/quality.py). The Delta log stays the
+quality bench's hand-written query: 3.0 s vs 4.4 s on 9.8 M rows; bench/quality.py, bench/delta_scan.py). The Delta log stays the
 authority: the file list is the snapshot's, partition values are the ones its `add` actions hold (read
 from hive-style paths only where the paths spell exactly those values, else one `read_parquet` per
 partition with the values as constants; either way `col = value` filters prune files), and every column
