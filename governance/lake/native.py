@@ -1,8 +1,8 @@
 """A local Delta table as DuckDB's own Parquet scan over the snapshot's files.
 
-DuckDB reads Parquet natively much faster than through an Arrow dataset handed over the C stream (the
-quality bench's hand-written query: 3.0 s vs 4.4 s on 9.8 M rows; bench/quality.py, bench/delta_scan.py). The Delta log stays the
-authority: the file list is the snapshot's, partition values are the ones its `add` actions hold (read
+DuckDB reads Parquet natively much faster than through an Arrow dataset handed over the C stream
+(the quality bench's hand-written query: 3.0 s vs 4.4 s on 9.8 M rows; bench/quality.py and
+bench/delta_scan.py). The Delta log stays the authority: the file list is the snapshot's, partition values are the ones its `add` actions hold (read
 from hive-style paths only where the paths spell exactly those values, else one `read_parquet` per
 partition with the values as constants; either way `col = value` filters prune files), and every column
 is cast to the type the Arrow path gives, so both paths expose the same relation. Tables using a reader feature this scan cannot honour (deletion vectors,
