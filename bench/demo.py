@@ -7,7 +7,6 @@ copy of the repo's project and is deleted afterwards. Peak RSS is the child's ow
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -15,17 +14,14 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PARTS = ("smartflow.yaml", "glossary", "classifications", "expectations", "manifests", "alerts", "policies")
+sys.path.insert(0, str(REPO / "tests"))
+
+from helpers import copy_project  # noqa: E402  (the tests' copy of the repo's declarative files)
 
 
 def run(scale: float) -> tuple[float, float, str]:
     with tempfile.TemporaryDirectory(prefix="sfg-bench-") as tmp:
-        for name in PARTS:
-            src = REPO / name
-            if src.is_dir():
-                shutil.copytree(src, Path(tmp) / name)
-            elif src.is_file():
-                shutil.copy(src, Path(tmp) / name)
+        copy_project(Path(tmp))
         exe = Path(sys.executable).with_name("smartflow-gov")
         cmd = [
             str(exe),

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
 SUITE = "silver_transactions"
 SODA_PY = Path(os.environ.get("SODA_VENV", "/tmp/soda-venv")) / "bin" / "python"
 PAYMENT = ["credit_card", "debit_card", "paypal", "bank_transfer", "apple_pay", "google_pay", "cash"]
@@ -291,32 +292,15 @@ CHILDREN = {
 
 
 # ---------------------------------------------------------------------------------------- parent
-PROJECT_FILES = (
-    "smartflow.yaml",
-    "glossary",
-    "classifications",
-    "expectations",
-    "manifests",
-    "alerts",
-    "policies",
-)
-
-
 def demo_config(scale: float) -> str:
     """The repo's project with a demo lake at `scale`, built once into bench/out/ (ignored by git)."""
-    import shutil
+    from helpers import copy_project  # the tests' copy of the repo's declarative files
 
     root = REPO / "bench" / "out" / f"quality-scale-{scale:g}"
     config = root / "smartflow.yaml"
     if not (root / "lake" / "_demo" / "defects.json").exists():
         print(f"building the demo lake at scale {scale:g} in {root} (once) …", file=sys.stderr, flush=True)
-        root.mkdir(parents=True, exist_ok=True)
-        for name in PROJECT_FILES:
-            src = REPO / name
-            if src.is_dir():
-                shutil.copytree(src, root / name, dirs_exist_ok=True)
-            elif src.is_file():
-                shutil.copy(src, root / name)
+        copy_project(root)
         cli = [str(Path(sys.executable).with_name("smartflow-gov")), "--config", str(config), "demo", "init"]
         subprocess.run([*cli, "--scale", f"{scale:g}", "--seed", "7", "--force"], check=True, cwd=REPO)
     return str(config)
