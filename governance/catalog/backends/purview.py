@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from typing import Any, Literal
 from urllib.parse import urlparse
 
+from governance.azure.credential import credential
 from governance.catalog.backends.base import CatalogBackend, ProcessState
 from governance.catalog.model import (
     MARKER,
@@ -59,29 +60,6 @@ SYSTEM_PREFIX = "MICROSOFT."
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-class _StaticToken:
-    """A TokenCredential over a bearer token from the environment (CI, tests)."""
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def get_token(self, *scopes: str, **kwargs: Any) -> Any:
-        from azure.core.credentials import AccessToken
-
-        return AccessToken(self._token, int(time.time()) + 3600)
-
-
-def credential() -> Any:
-    import os
-
-    token = os.environ.get("SMARTFLOW_AZURE_TOKEN")
-    if token:
-        return _StaticToken(token)
-    from azure.identity import DefaultAzureCredential
-
-    return DefaultAzureCredential()
 
 
 class _BudgetAndCount:

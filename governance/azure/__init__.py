@@ -1,0 +1,1 @@
+"""The one way this project talks to Azure: credential, HTTP transport, redaction."""
