@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from governance.errors import Location
-from governance.lineage.sql import ColumnEdge, SqlLineage, analyze, mapping_schema
+from governance.lineage.cache import LineageCache
+from governance.lineage.sql import ColumnEdge, SqlLineage
 from governance.project import Project
 from governance.specs.manifests import Manifest
 
@@ -179,17 +180,18 @@ def build_graph(project: Project, use_lake: bool = True) -> Graph:
         layers={n: d.layer for n, d in project.config.datasets.items()},
         declared=set(project.config.datasets),
     )
-    prepared = mapping_schema(columns)
+    cache = LineageCache(project.state_dir / "lineage" / "cache", columns)
     for manifest in project.manifests:
-        graph.jobs.append(_job(project, manifest, graph, prepared))
+        graph.jobs.append(_job(project, manifest, graph, cache))
+    cache.forget_unused()
     return graph
 
 
-def _job(project: Project, m: Manifest, graph: Graph, prepared: Any) -> JobLineage:
+def _job(project: Project, m: Manifest, graph: Graph, cache: LineageCache) -> JobLineage:
     inputs, outputs = list(m.inputs), list(m.outputs)
     if m.sql:
         default_target = outputs[0] if len(outputs) == 1 else None
-        result = analyze(m.sql, graph.columns, default_target, prepared=prepared)
+        result = cache.analyze(m.sql, default_target)
         for p in result.problems:
             severity = "warning" if p.kind == "unsupported_sql" else "error"
             graph.problems.append(
