@@ -72,18 +72,12 @@ def locate(project: Project, name: str) -> DatasetLocation:
     return DatasetLocation(name, spec)
 
 
-def delta_table(loc: DatasetLocation, version: int | None = None, without_files: bool = False) -> DeltaTable:
-    """The table's snapshot; `without_files` skips loading the file list (enough for schema and version)."""
+def delta_table(loc: DatasetLocation, version: int | None = None) -> DeltaTable:
     from deltalake import DeltaTable
     from deltalake.exceptions import TableNotFoundError
 
     try:
-        return DeltaTable(
-            loc.uri or "",
-            version=version,
-            storage_options=loc.storage_options or None,
-            without_files=without_files,
-        )
+        return DeltaTable(loc.uri or "", version=version, storage_options=loc.storage_options or None)
     except TableNotFoundError as exc:
         raise InfraError(f"dataset {loc.name}: no Delta table at {loc.uri}") from exc
     except OSError as exc:
@@ -136,7 +130,7 @@ def arrow_dataset(loc: DatasetLocation) -> pads.Dataset:
 def arrow_schema(project: Project, name: str) -> pa.Schema | None:
     """The real schema of a file-based dataset when its data exists locally or remotely, else None.
 
-    A Delta table's schema comes from its log alone (no file list, no data file is opened)."""
+    A Delta table's schema comes from its log alone (no data file is opened, no Arrow dataset is built)."""
     loc = locate(project, name)
     if loc.spec.format not in ("delta", "parquet") or not exists(loc):
         return None
@@ -144,7 +138,7 @@ def arrow_schema(project: Project, name: str) -> pa.Schema | None:
         if loc.spec.format == "delta":
             import pyarrow as pa
 
-            return pa.schema(delta_table(loc, without_files=True).schema().to_arrow())
+            return pa.schema(delta_table(loc).schema().to_arrow())
         return arrow_dataset(loc).schema
     except InfraError:
         return None

@@ -70,6 +70,7 @@ class DatasetScan:
     queries: int = 0
     seconds: float = 0.0
     error: str | None = None
+    carried_from: str | None = None  # run id of the scan whose measurements were carried (data unchanged)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -83,6 +84,7 @@ class DatasetScan:
             "seconds": round(self.seconds, 3),
             "rows_per_second": round(self.sample_size / self.seconds, 1) if self.seconds else None,
             "error": self.error,
+            "carried_from": self.carried_from,
         }
 
 

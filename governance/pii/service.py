@@ -18,6 +18,7 @@ from typing import Any
 
 from governance import metrics
 from governance.errors import ExitCode, InfraError, InputError
+from governance.pii import carry
 from governance.pii import findings as fnd
 from governance.pii.rules import DetectionRule, compile_rules
 from governance.pii.scan import DatasetScan, scan_dataset
@@ -52,13 +53,48 @@ def declared_labels(
 
 
 def _scan_one(
-    project: Project, dataset: str, kind: str, rules: list[DetectionRule], sample: int | None, seed: int
+    project: Project,
+    dataset: str,
+    kind: str,
+    rules: list[DetectionRule],
+    sample: int | None,
+    seed: int,
+    run_id: str,
 ) -> DatasetScan:
-    """Scan one dataset on its own engine (closed afterwards); an engine that cannot open is its error."""
-    from governance.lake.engines import open_engine
-
+    """Scan one dataset on its own engine (closed afterwards); an engine that cannot open is its error.
+    A Delta table unchanged since its last completed scan with the same rules and settings is carried."""
     layer = project.dataset(dataset).layer
     applicable = [r for r in rules if r.applies_to(layer)]
+    cap = project.config.pii.max_candidates
+    version = carry.data_version(project, dataset)
+    key = carry.scan_key(version, applicable, kind, sample, seed, cap) if version else None
+    if key is not None:
+        carried = carry.load(project, dataset, key, applicable)
+        if carried is not None:
+            log.info(
+                "pii scan %s: data unchanged since run %s, measurements carried",
+                dataset,
+                carried.carried_from,
+            )
+            return carried
+    result = _scan_fresh(project, dataset, kind, layer, applicable, sample, seed, cap)
+    if key is not None:
+        carry.store(project, result, key, run_id)
+    return result
+
+
+def _scan_fresh(
+    project: Project,
+    dataset: str,
+    kind: str,
+    layer: str,
+    applicable: list[DetectionRule],
+    sample: int | None,
+    seed: int,
+    cap: int,
+) -> DatasetScan:
+    from governance.lake.engines import open_engine
+
     started = time.perf_counter()
     try:
         engine = open_engine(project, kind, [dataset])
@@ -70,7 +106,6 @@ def _scan_one(
         )
         return DatasetScan(dataset, layer, kind, error=error, seconds=time.perf_counter() - started)
     try:
-        cap = project.config.pii.max_candidates
         return scan_dataset(engine, dataset, layer, applicable, sample, seed, cap)
     finally:
         engine.close()
@@ -105,7 +140,7 @@ def scan(
     for name in names:
         kind = engine_for(project, name, engine)
         log.info("pii scan %s on %s (sample %s rows)", name, kind, size or "all")
-        result = _scan_one(project, name, kind, rules, size or None, seed)
+        result = _scan_one(project, name, kind, rules, size or None, seed, run_id)
         scans.append(result)
         if result.error:
             log.info("pii scan %s failed: %s", name, result.error)
