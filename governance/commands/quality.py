@@ -109,7 +109,7 @@ def import_command(app: App, path: str, dataset: str | None) -> int:
 @click.option(
     "--false-alarm-rate",
     type=float,
-    default=0.05,
+    default=0.02,
     show_default=True,
     metavar="R",
     help="Chance that a clean partition fails a history bound of the suite.",

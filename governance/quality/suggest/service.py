@@ -72,7 +72,7 @@ def _table_rows_history(project: Project, dataset: str) -> list[float]:
 
 
 def suggest(
-    project: Project, dataset: str, out: str | None = None, false_alarm_rate: float = 0.05
+    project: Project, dataset: str, out: str | None = None, false_alarm_rate: float = 0.02
 ) -> StepResult:
     if not 0 < false_alarm_rate < 1:
         raise InputError(f"--false-alarm-rate must be between 0 and 1, got {false_alarm_rate}")
