@@ -1,6 +1,6 @@
 """Suggested suites measured on held-out days: false alarms on clean days, defects caught.
 
-    .venv/bin/python bench/suggest.py [--history 45] [--rows 2000] [--false-alarm-rate 0.02] [--seed 7]
+    .venv/bin/python bench/suggest.py [--history 45] [--rows 2000] [--false-alarm-rate 0.02] [--seed 7] [--seeds 10]
     .venv/bin/python bench/suggest.py --demo      # also: suggest for the demo lake's silver tables
 
 A daily partitioned Delta table of orders (with a customers table its customer_id refers to) is generated
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -194,6 +195,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "yaml": out.read_text(),
         "verdicts": verdicts,
         "caught": caught,
+        "seed": args.seed,
     }
 
 
@@ -203,31 +205,39 @@ def label(cfg: dict[str, Any]) -> str:
     return f"{cfg['type'].removeprefix('expect_')}({column})"
 
 
-def report(m: dict[str, Any]) -> tuple[int, int]:
+def report(m: dict[str, Any], detail: bool = True) -> tuple[int, int]:
     p = m["suggested"]
-    print(
-        f"suggested {len(p['expectations'])} expectations for shop.orders from {p['rows']:,} rows over "
-        f"{p['partitions']} history partitions in {p['queries']} queries "
-        f"(false-alarm rate {p['false_alarm_rate']:g} split over {p['bounded_sides']} bounded sides)\n"
-    )
-    labels = [label({"type": e["type"], "kwargs": e["kwargs"]}) for e in p["expectations"]]
-    width = max(len(x) for x in labels)
-    print(f"{'expectation':<{width}}  {'clean days failed':>17}  defect days caught")
-    for x in labels:
-        kinds = m["caught"].get(x, [])
-        clean = sum(k == "clean" for k in kinds)
-        defects = ", ".join(sorted({k for k in kinds if k != "clean"})) or "-"
-        print(f"{x:<{width}}  {clean:>17}  {defects}")
-    print()
     false_alarms = [d for d, k, failed in m["verdicts"] if k == "clean" and failed]
     missed = [k for d, k, failed in m["verdicts"] if k != "clean" and not failed]
     caught = len(DEFECTS) - len(missed)
-    for d, k, failed in m["verdicts"]:
-        print(f"  {d}  {k:<26} {'FAILED: ' + ', '.join(failed) if failed else 'passed'}")
+    if detail:
+        print(
+            f"suggested {len(p['expectations'])} expectations for shop.orders from {p['rows']:,} rows over "
+            f"{p['partitions']} history partitions in {p['queries']} queries "
+            f"(false-alarm rate {p['false_alarm_rate']:g} split over {p['bounded_sides']} bounded sides)\n"
+        )
+        labels = [label({"type": e["type"], "kwargs": e["kwargs"]}) for e in p["expectations"]]
+        width = max(len(x) for x in labels)
+        print(f"{'expectation':<{width}}  {'clean days failed':>17}  defect days caught")
+        for x in labels:
+            kinds = m["caught"].get(x, [])
+            clean = sum(k == "clean" for k in kinds)
+            defects = ", ".join(sorted({k for k in kinds if k != "clean"})) or "-"
+            print(f"{x:<{width}}  {clean:>17}  {defects}")
+        print()
+        for d, k, failed in m["verdicts"]:
+            print(f"  {d}  {k:<26} {'FAILED: ' + ', '.join(failed) if failed else 'passed'}")
+        print()
     print(
-        f"\nfalse alarms: {len(false_alarms)} of 15 clean days (target ≤ 1); "
+        f"seed {m['seed']}: false alarms: {len(false_alarms)} of 15 clean days (target ≤ 1); "
         f"defect days caught: {caught} of {len(DEFECTS)} (target ≥ 6)"
         + (f"; missed: {', '.join(missed)}" if missed else "")
+        + (
+            f"; false alarms by: {', '.join(sorted({f for d, k, fs in m['verdicts'] if k == 'clean' for f in fs}))}"
+            if false_alarms
+            else ""
+        ),
+        flush=True,
     )
     return len(false_alarms), caught
 
@@ -257,7 +267,7 @@ def demo(scale: float) -> None:
         )
         if name == "silver.transactions":
             print(res.text)
-    print(f"\n(demo project in {root})")
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def main() -> None:
@@ -268,10 +278,23 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--demo", action="store_true", help="also suggest for the demo lake's silver tables")
     ap.add_argument("--scale", type=float, default=0.05, help="demo lake scale")
+    ap.add_argument("--seeds", type=int, default=1, help="repeat with this many seeds (from --seed)")
     args = ap.parse_args()
-    m = measure(args)
-    report(m)
-    print(f"\n(project in {m['root']})")
+    totals = [0, 0]
+    first = args.seed
+    for i in range(args.seeds):
+        args.seed = first + i
+        m = measure(args)
+        alarms, caught = report(m, detail=i == 0)
+        totals[0] += alarms
+        totals[1] += caught
+        shutil.rmtree(m["root"], ignore_errors=True)
+    if args.seeds > 1:
+        print(
+            f"\nover {args.seeds} seeds: {totals[0]} false alarms in {15 * args.seeds} clean days "
+            f"({totals[0] / (15 * args.seeds):.1%} per clean day, rate asked {args.false_alarm_rate:g}); "
+            f"{totals[1]} of {len(DEFECTS) * args.seeds} defect days caught"
+        )
     if args.demo:
         demo(args.scale)
 

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import random
 import textwrap
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -340,3 +341,55 @@ def test_bad_input_exits_2(project: Path) -> None:
         check=2,
     )
     assert "--false-alarm-rate" in proc.stderr
+
+
+def test_a_warehouse_table_over_postgresql(
+    project: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlalchemy as sa
+    from deltalake import DeltaTable
+
+    from governance.quality.service import run
+
+    root = project.parent
+    schema = f"sfg_s_{uuid.uuid4().hex[:8]}"
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    try:
+        DeltaTable(str(root / "lake/sales/tickets")).to_pandas().to_sql(
+            "tickets", engine, schema=schema, index=False
+        )
+        DeltaTable(str(root / "lake/sales/agents")).to_pandas().to_sql(
+            "agents", engine, schema=schema, index=False
+        )
+        config = (root / "smartflow.yaml").read_text() + textwrap.dedent(f"""\
+              wh.tickets: {{format: sql, connection: warehouse, table: {schema}.tickets, layer: gold,
+                           partitioning: [sold_on], key: [ticket_id]}}
+              wh.agents: {{format: sql, connection: warehouse, table: {schema}.agents, layer: gold, key: [agent_id]}}
+            connections:
+              warehouse: {{url: "${{SMARTFLOW_TEST_PG_URL}}"}}
+            """)
+        (root / "smartflow.yaml").write_text(config)
+        (root / "classifications/wh.yaml").write_text(
+            "assignments:\n  - dataset: wh.tickets\n    columns: {holder_email: [PII], holder_birth_year: [PII]}\n"
+        )
+        monkeypatch.setenv("SMARTFLOW_TEST_PG_URL", pg_url)
+        out = root / "expectations" / "wh.yaml"
+        payload = suggest_json(project, "wh.tickets", out)
+        assert payload["queries"] == 2 and payload["partitions"] == 12
+        found = by_type(payload, "agent_id")["expect_column_values_to_exist_in"]["kwargs"]
+        assert found == {"column": "agent_id", "dataset": "wh.agents", "other_column": "agent_id"}
+        assert by_type(payload, "fare")["expect_column_values_to_be_in_set"]["kwargs"]["value_set"] == [
+            "adult",
+            "child",
+            "senior",
+        ]
+        assert not any(e in out.read_text() for e in EMAILS)
+        result = run(load_project(project), suites=["wh_tickets_suggested"])
+        suite = result.payload["suites"][0]
+        assert suite.get("error") is None and suite["success"], suite
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        engine.dispose()

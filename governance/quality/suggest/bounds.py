@@ -7,7 +7,8 @@ so a clean partition fails any bounded expectation with probability at most R.
 
 The width is a prediction interval for one new value: `mean ± k·sd·sqrt(1 + 1/n)`. When the history
 looks normal (moderate skewness and kurtosis) k is Student's t quantile for `alpha`; otherwise k comes
-from Cantelli's inequality, which holds for any distribution (`P(X - μ ≥ kσ) ≤ 1 / (1 + k²)`). A trend
+from Cantelli's inequality, which holds for any distribution (`P(X - μ ≥ kσ) ≤ 1 / (1 + k²)`); so it is
+for per-partition minima and maxima, whose tails are an extreme value's, never normal. A trend
 in the history (the metric drifts with time) makes a fixed bound wrong: such a series gets none.
 """
 
@@ -66,9 +67,12 @@ def trend(values: list[float]) -> float:
     return 0.0 if syy == 0 else sxy / math.sqrt(sxx * syy)
 
 
-def interval(values: list[float], alpha: float, lower: bool = True, upper: bool = True) -> Interval | None:
+def interval(
+    values: list[float], alpha: float, lower: bool = True, upper: bool = True, extreme: bool = False
+) -> Interval | None:
     """A bound per requested side, each crossed by a new clean value with probability ≤ alpha; None when
-    the history is too short or drifts. The interval always contains every past value."""
+    the history is too short or drifts. The interval always contains every past value. `extreme`: the
+    values are per-partition minima or maxima, whose tails are not normal; Cantelli's bound is used."""
     n = len(values)
     if n < MIN_HISTORY:
         return None
@@ -79,7 +83,7 @@ def interval(values: list[float], alpha: float, lower: bool = True, upper: bool 
     if abs(trend(values)) > TREND_R:
         return None
     skew, kurt = _moments(values, mean, sd)
-    if abs(skew) <= 1 and kurt <= 2:
+    if not extreme and abs(skew) <= 1 and kurt <= 2:
         k, method = t_quantile(1 - alpha, n - 1), "normal"
     else:
         k, method = math.sqrt((1 - alpha) / alpha), "cantelli"

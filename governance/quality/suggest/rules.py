@@ -38,6 +38,7 @@ class Pending:
 
     series: list[tuple[list[float], str]]
     make: Callable[[list[Interval | None]], Suggestion | None]
+    extreme: bool = False  # the series are per-partition minima/maxima
 
     @property
     def sides(self) -> int:
@@ -277,7 +278,7 @@ def value_range(f: Facts, c: ColumnProfile) -> list[Proposal]:
                 return None
             return Suggestion("expect_column_values_to_be_between", kwargs, "; ".join(why))
 
-        return [Pending([(lows, "lower"), (highs, "upper")], make)]
+        return [Pending([(lows, "lower"), (highs, "upper")], make, extreme=True)]
     return [
         Suggestion(
             "expect_column_values_to_be_between",

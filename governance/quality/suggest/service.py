@@ -112,7 +112,7 @@ def suggest(
     for p in proposals:
         if isinstance(p, rules.Pending):
             intervals = [
-                interval(series, alpha, side in ("lower", "both"), side in ("upper", "both"))
+                interval(series, alpha, side in ("lower", "both"), side in ("upper", "both"), p.extreme)
                 for series, side in p.series
             ]
             made = p.make(intervals)
