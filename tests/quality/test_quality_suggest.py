@@ -71,6 +71,7 @@ def tickets(day: dt.date, index: int, rows: int, rng: random.Random) -> list[dic
             "price": round(rng.uniform(20, 80), 2),
             "seats": rng.randint(1, 4),
             "fare": rng.choice(["adult", "child", "senior"]),
+            "channel": None if i < 3 + index % 3 else rng.choice(["web", "desk"]),  # 3 to 5 nulls a day
             "holder_email": rng.choice(EMAILS),
             "holder_birth_year": rng.choice(BIRTH_YEARS),
             "sold_at": start + dt.timedelta(seconds=rng.randint(0, 86399)),
@@ -122,6 +123,7 @@ def test_profile_takes_two_queries_with_partitions_and_one_without(project: Path
         assert len(prof.partitions) == 12 and prof.rows == 480
         assert prof.columns["agent_id"].orphans == {"sales.agents.agent_id": 0}
         assert prof.columns["fare"].value_set == ["adult", "child", "senior"]
+        assert prof.columns["channel"].value_set == ["desk", "web"]  # nulls are not a value
         flat = profile(engine, "sales.tickets", p.pii_columns("sales.tickets"))
         assert flat.queries == 1 and engine.queries == 3
     finally:
@@ -134,6 +136,9 @@ def test_bounds_come_from_past_partitions_and_the_metric_history(project: Path) 
     count = by_type(payload)["expect_table_row_count_to_be_between"]
     # 40 rows in each of 12 partitions: the bound is per partition, not the table's 480 rows
     assert count["kwargs"] == {"min_value": 40} and "12 partitions" in count["evidence"]
+    nulls = by_type(payload, "channel")["expect_column_values_to_not_be_null"]
+    assert "null fraction per partition: 12 partitions" in nulls["evidence"]
+    assert 0.7 < nulls["kwargs"]["mostly"] < 0.875  # 7.5 to 12.5 % nulls a day, with room for variation
     mean = by_type(payload, "price")["expect_column_mean_to_be_between"]
     assert "12 partitions" in mean["evidence"]
     assert 20 < mean["kwargs"]["min_value"] < 50 < mean["kwargs"]["max_value"] < 80

@@ -210,7 +210,8 @@ def profile(
             c.fine_shapes, c.fine_range = int(row[p + "fn"]), (row[p + "flo"], row[p + "fhi"])
             c.coarse_shapes, c.coarse_range = int(row[p + "gn"]), (row[p + "glo"], row[p + "ghi"])
         if row.get(p + "set") is not None:
-            c.value_set = sorted(row[p + "set"], key=lambda x: (str(type(x)), x))
+            values = [v for v in row[p + "set"] if v is not None]  # array_agg keeps a NULL
+            c.value_set = sorted(values, key=lambda x: (str(type(x)), x))
     for j, fk in enumerate(fks):
         cols[fk.column].orphans[f"{fk.dataset}.{fk.other_column}"] = int(row[f"fk{j}"] or 0)
     parts: list[PartitionProfile] = []
