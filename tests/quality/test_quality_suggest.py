@@ -398,3 +398,31 @@ def test_a_warehouse_table_over_postgresql(
         with engine.begin() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         engine.dispose()
+
+
+@pytest.mark.slow
+def test_demo_lake_silver_transactions(demo_project: Path, tmp_path: Path) -> None:
+    """On the repo's own project and demo lake: two queries, and the suite validates and runs beside the
+    hand-written ones (a copy, since the shared demo project is not to be modified)."""
+    import shutil
+
+    from helpers import copy_project
+
+    config = copy_project(tmp_path)
+    shutil.copytree(demo_project / "lake", tmp_path / "lake")
+    out = tmp_path / "expectations" / "silver" / "silver_transactions_suggested.yaml"
+    payload = suggest_json(config, "silver.transactions", out)
+    assert payload["queries"] == 2 and payload["partition"] == "business_date"
+    run_cli("--config", str(config), "validate", check=0)
+    proc = run_cli(
+        "--config",
+        str(config),
+        "--output",
+        "json",
+        "quality",
+        "run",
+        "--suite",
+        "silver_transactions_suggested",
+    )
+    suite = json.loads(proc.stdout)["suites"][0]
+    assert proc.returncode == 0 and suite["success"], suite
