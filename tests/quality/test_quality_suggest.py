@@ -346,6 +346,11 @@ def test_bad_input_exits_2(project: Path) -> None:
         check=2,
     )
     assert "--false-alarm-rate" in proc.stderr
+    missing = project.parent / "no" / "such" / "folder.yaml"
+    proc = run_cli(
+        "--config", str(project), "quality", "suggest", "--dataset", "sales.tickets", "--out", str(missing)
+    )
+    assert proc.returncode == 2 and "cannot write the suite" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_a_warehouse_table_over_postgresql(

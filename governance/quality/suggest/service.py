@@ -139,7 +139,10 @@ def suggest(
         "queries": prof.queries,
     }
     if out:
-        Path(out).write_text(text)
+        try:
+            Path(out).write_text(text)
+        except OSError as exc:
+            raise InputError(f"{out}: cannot write the suite: {exc.strerror}") from exc
         payload["out"] = out
         summary = f"wrote {out}: {len(chosen)} suggested expectations for {dataset} ({prof.queries} queries)"
         return StepResult(payload, ExitCode.OK, summary)
