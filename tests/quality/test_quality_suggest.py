@@ -431,3 +431,33 @@ def test_demo_lake_silver_transactions(demo_project: Path, tmp_path: Path) -> No
     )
     suite = json.loads(proc.stdout)["suites"][0]
     assert proc.returncode == 0 and suite["success"], suite
+
+
+@pytest.mark.slow
+def test_spark_profile_matches_duckdb(project: Path) -> None:
+    """The same two queries rendered for Spark give the same profile as on DuckDB."""
+    p = load_project(project)
+    fk = [ForeignKey("agent_id", "sales.agents", "agent_id")]
+    profiles = []
+    for kind in ("duckdb", "spark"):
+        engine = open_engine(p, kind, ["sales.tickets", "sales.agents"])
+        try:
+            profiles.append(profile(engine, "sales.tickets", p.pii_columns("sales.tickets"), "sold_on", fk))
+            assert engine.queries == 2
+        finally:
+            engine.close()
+    duck, spark = profiles
+    assert [pp.rows for pp in spark.partitions] == [pp.rows for pp in duck.partitions]
+    for name, c in duck.columns.items():
+        s = spark.columns[name]
+        assert (s.non_null, s.distinct, s.value_set, s.orphans) == (
+            c.non_null,
+            c.distinct,
+            c.value_set,
+            c.orphans,
+        )
+        assert (s.fine_shapes, s.fine_range, s.coarse_shapes) == (
+            c.fine_shapes,
+            c.fine_range,
+            c.coarse_shapes,
+        )
