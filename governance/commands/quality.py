@@ -1,4 +1,4 @@
-"""`smartflow-gov quality run | export-gx | import-gx`: quality suites compiled to one scan per dataset."""
+"""`smartflow-gov quality run | export-gx | import-gx | suggest`: quality suites compiled to one scan per dataset."""
 
 from __future__ import annotations
 
@@ -99,3 +99,26 @@ def import_command(app: App, path: str, dataset: str | None) -> int:
     yaml.default_flow_style = False
     yaml.dump(import_suite(doc, dataset), sys.stdout)
     return 0
+
+
+@command.command("suggest")
+@click.option("--dataset", required=True, metavar="NAME", help="Dataset to profile.")
+@click.option(
+    "--out", type=click.Path(dir_okay=False, writable=True), default=None, help="File (default stdout)."
+)
+@click.option(
+    "--false-alarm-rate",
+    type=float,
+    default=0.02,
+    show_default=True,
+    metavar="R",
+    help="Chance that a clean partition fails a history bound of the suite.",
+)
+@pass_app
+def suggest_command(app: App, dataset: str, out: str | None, false_alarm_rate: float) -> int:
+    """Propose a suite for a dataset from a profile (≤ 2 queries) and its partitions' history."""
+    from governance.quality.suggest.service import suggest
+
+    result = suggest(app.project(), dataset, out, false_alarm_rate)
+    emit(app.output, result.payload, result.text)
+    return result.exit_code

@@ -124,6 +124,8 @@ class DuckDBEngine(Engine):
         self.con = duckdb.connect()
         # Parquet footers read once per connection, not once per query (Delta never rewrites a file)
         self.con.execute("SET parquet_metadata_cache = true")
+        # DuckDB draws a progress bar on stdout for a long query, which would corrupt --output json
+        self.con.execute("SET enable_progress_bar = false")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         self._views: dict[str, str] = {}
