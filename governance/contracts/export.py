@@ -216,8 +216,8 @@ def contract(project: Project, name: str, out_dir: Path) -> dict[str, Any]:
 def _rule_id(e: dict[str, Any]) -> str:
     short = e["type"].removeprefix("expect_").replace("column_values_to_", "").replace("column_", "")
     kw = e.get("kwargs") or {}
-    subject = kw.get("column") or kw.get("column_A") or "_".join(kw.get("column_list") or []) or "table"
-    return odcs.stable_id(f"{subject}_{short}")
+    subject = kw.get("column") or kw.get("column_A") or "_".join(kw.get("column_list") or [])
+    return odcs.stable_id(f"{subject}_{short}" if subject else short)
 
 
 def _sla(name: str, f: Any) -> list[dict[str, Any]]:
