@@ -64,7 +64,11 @@ def test_export_is_faithful_to_columns_labels_glossary_suite_freshness_and_stewa
     assert lv["classification"] == "Financial"  # sensitivity 6 beats Confidential's 5
     assert lv["customProperties"] == [{"property": "classifications", "value": ["Confidential", "Financial"]}]
     # critical data elements: key and PII columns
-    assert [p["name"] for p in obj["properties"] if p["criticalDataElement"]] == ["customer_id", "name", "email"]
+    assert [p["name"] for p in obj["properties"] if p["criticalDataElement"]] == [
+        "customer_id",
+        "name",
+        "email",
+    ]
     assert prop(doc, "customer_id")["primaryKey"] is True
     assert prop(doc, "region")["partitionKeyPosition"] == 1
     # glossary: business name and a definition URL relative to the contract file
@@ -84,7 +88,9 @@ def test_export_is_faithful_to_columns_labels_glossary_suite_freshness_and_stewa
         "mustBe": 0,
         "dimension": "completeness",
     }
-    assert rules["region_be_in_set"]["arguments"] == {"validValues": ["north", "south", "east", "west", "central"]}
+    assert rules["region_be_in_set"]["arguments"] == {
+        "validValues": ["north", "south", "east", "west", "central"]
+    }
     assert rules["table_row_count_to_be_between"]["mustBeGreaterOrEqualTo"] == 1
     pair = rules["total_amount_pair_values_a_to_be_greater_than_b"]
     assert pair["type"] == "custom" and pair["engine"] == "greatExpectations"
@@ -94,7 +100,9 @@ def test_export_is_faithful_to_columns_labels_glossary_suite_freshness_and_stewa
     assert {"username": "data-stewards@smartflow.example", "role": "steward"} in doc["team"]["members"]
 
 
-def test_mostly_becomes_a_percent_threshold_without_float_noise_and_freshness_a_latency(exported: Path) -> None:
+def test_mostly_becomes_a_percent_threshold_without_float_noise_and_freshness_a_latency(
+    exported: Path,
+) -> None:
     doc = load(exported / "silver.transactions.odcs.yaml")
     rule = prop(doc, "product_id")["quality"][0]
     assert (rule["metric"], rule["mustBeLessOrEqualTo"], rule["unit"]) == ("invalidValues", 0.1, "percent")
@@ -113,13 +121,15 @@ def test_mostly_becomes_a_percent_threshold_without_float_noise_and_freshness_a_
 
 
 def test_export_then_import_of_the_whole_project_is_a_noop_plan(exported: Path) -> None:
-    proc = run_cli("--output", "json", "contract", "import", *map(str, sorted(exported.glob("*.yaml"))), check=0)
+    proc = run_cli(
+        "--output", "json", "contract", "import", *map(str, sorted(exported.glob("*.yaml"))), check=0
+    )
     plan = json.loads(proc.stdout)
     assert plan["changes"] == [] and plan["files"] == [] and plan["problems"] == []
     assert len(plan["contracts"]) == len(list(exported.glob("*.yaml")))
-    assert run_cli("contract", "import", str(exported / "gold.customer360_view.odcs.yaml"), check=0).stdout.startswith(
-        "no changes"
-    )
+    assert run_cli(
+        "contract", "import", str(exported / "gold.customer360_view.odcs.yaml"), check=0
+    ).stdout.startswith("no changes")
 
 
 def edit(path: Path, change: Any) -> None:
@@ -133,7 +143,17 @@ def edit(path: Path, change: Any) -> None:
 def test_import_of_an_edited_contract_plans_then_writes_keeping_comments(tmp_path: Path) -> None:
     config = copy_project(tmp_path / "p")
     out = tmp_path / "c"
-    run_cli("--config", str(config), "contract", "export", "--dataset", "silver.transactions", "--out", str(out), check=0)
+    run_cli(
+        "--config",
+        str(config),
+        "contract",
+        "export",
+        "--dataset",
+        "silver.transactions",
+        "--out",
+        str(out),
+        check=0,
+    )
     contract = out / "silver.transactions.odcs.yaml"
 
     def change(doc: Any) -> None:
@@ -166,11 +186,25 @@ def test_import_of_an_edited_contract_plans_then_writes_keeping_comments(tmp_pat
     assert "# --- identity: exactly one row per transaction" in after  # comments survive
     assert "^P-[0-9]{5}$" not in after and "kwargs: {column: region}" in after
     run_cli("--config", str(config), "validate", check=0)
-    again = json.loads(run_cli("--config", str(config), "--output", "json", "contract", "import", str(contract), check=0).stdout)
+    again = json.loads(
+        run_cli(
+            "--config", str(config), "--output", "json", "contract", "import", str(contract), check=0
+        ).stdout
+    )
     assert again["changes"] == []  # second import: nothing left to do
     # and the project now exports what the edited contract said
     out2 = tmp_path / "c2"
-    run_cli("--config", str(config), "contract", "export", "--dataset", "silver.transactions", "--out", str(out2), check=0)
+    run_cli(
+        "--config",
+        str(config),
+        "contract",
+        "export",
+        "--dataset",
+        "silver.transactions",
+        "--out",
+        str(out2),
+        check=0,
+    )
     doc = load(out2 / "silver.transactions.odcs.yaml")
     assert prop(doc, "region")["required"] is True
     assert prop(doc, "product_id")["criticalDataElement"] is True
