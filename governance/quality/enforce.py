@@ -74,22 +74,22 @@ def _violations(table: Any, checks: dict[str, str]) -> dict[str, int]:
     if not checks:
         return {}
     names = list(checks)
-    select = exp.select(
-        *[
-            exp.alias_(
-                exp.func(
-                    "SUM",
-                    exp.If(
-                        this=exp.Not(this=exp.paren(exp.maybe_parse(checks[n], dialect=DIALECT))),
-                        true=exp.convert(1),
-                        false=exp.convert(0),
-                    ),
+    # a row violates a constraint unless its expression is TRUE: NULL counts as a violation, as in deltalake
+    counts = [
+        exp.alias_(
+            exp.func(
+                "SUM",
+                exp.If(
+                    this=exp.paren(exp.maybe_parse(checks[n], dialect=DIALECT)),
+                    true=exp.convert(0),
+                    false=exp.convert(1),
                 ),
-                f"v{i}",
-            )
-            for i, n in enumerate(names)
-        ]
-    ).from_("t")
+            ),
+            f"v{i}",
+        )
+        for i, n in enumerate(names)
+    ]
+    select = exp.select(*counts).from_("t")
     sql = select.sql(dialect=DIALECT)
     import pyarrow as pa
 
