@@ -94,7 +94,8 @@ def _server(project: Project, name: str, out_dir: Path) -> dict[str, Any]:
             "customProperties": custom,
         }
     if ds.format == "sql":
-        return {"server": ds.connection or "warehouse", "type": "custom", "customProperties": custom}
+        server = {"server": ds.connection or "warehouse", "type": "custom", "dataset": ds.table or name}
+        return {**server, "customProperties": custom}
     return {"server": "spark", "type": "databricks", "customProperties": custom}
 
 
