@@ -156,13 +156,14 @@ def plan_table(project: Project, dataset: str, suites: list[Suite], prune: bool)
 
 
 def apply_table(tp: TablePlan) -> None:
+    """New constraints first, in one commit (deltalake checks every row again); drops only after it."""
     table = tp.table
-    for c in tp.changes:
-        if c["action"] == "delete":
-            table.alter.drop_constraint(c["name"], raise_if_not_exists=False)
     adds = {c["name"]: c["expression"] for c in tp.changes if c["action"] == "create"}
     if adds:
         table.alter.add_constraint(adds)
+    for c in tp.changes:
+        if c["action"] == "delete":
+            table.alter.drop_constraint(c["name"], raise_if_not_exists=False)
 
 
 def enforce(project: Project, suites: list[Suite], apply: bool, prune: bool) -> StepResult:
@@ -177,9 +178,9 @@ def enforce(project: Project, suites: list[Suite], apply: bool, prune: bool) -> 
     applied = False
     if violating:
         codes.append(ExitCode.CHECK_FAILED)
-    elif apply:
+    elif apply and not any(p.error for p in plans):  # all tables or none
         for p in plans:
-            if p.error is None and p.table is not None:
+            if p.table is not None:
                 try:
                     apply_table(p)
                 except Exception as exc:  # deltalake found a violation written since the count, or I/O
@@ -211,6 +212,8 @@ def render(payload: dict[str, Any]) -> str:
     tail = f"{s['create']} to create, {s['delete']} to delete, {s['keep']} kept, {s['noop']} unchanged"
     if payload["violations"]:
         tail += f"; {payload['violations']} existing rows violate new constraints: nothing applied"
+    elif payload["mode"] == "apply" and any(d.get("error") for d in payload["datasets"]):
+        tail += "; a table could not be planned: nothing applied"
     elif payload["mode"] == "apply":
         tail += "; applied" if payload["applied"] else "; not applied"
     return "\n".join([*lines, tail])

@@ -216,8 +216,9 @@ def test_a_missing_table_is_an_infrastructure_fault_and_others_still_plan(projec
     import shutil
 
     shutil.rmtree(project.parent / "lake/silver/refunds")
-    rc, out, _ = enforce(project)
-    assert rc == 3
+    rc, out, _ = enforce(project, "--apply")
+    assert rc == 3 and out["applied"] is False
+    assert constraints(project.parent, "orders") == {}  # all tables or none
     by = {d["dataset"]: d for d in out["datasets"]}
     assert "no Delta table" in by["silver.refunds"]["error"]
     assert len(by["silver.orders"]["constraints"]) == 4
