@@ -238,7 +238,9 @@ def _library_candidate(type_: str, kw: dict[str, Any]) -> tuple[str | None, dict
     if type_ == ROWS_BETWEEN:
         lo, hi = kw.get("min_value"), kw.get("max_value")
         if lo is not None and hi is not None:
-            return None, {"metric": "rowCount", "mustBeBetween": [lo, hi]} if lo != hi else None  # type: ignore[return-value]
+            if lo == hi:  # mustBeBetween needs two different numbers
+                return None
+            return None, {"metric": "rowCount", "mustBeBetween": [lo, hi]}
         if lo is not None:
             return None, {
                 "metric": "rowCount",
