@@ -131,6 +131,8 @@ def test_contract(project: Project, path: Path, dataset: str | None) -> tuple[di
             other=eng.relation,
         )
         pii = project.pii_columns(target.dataset) if target.declared else set()
+        # columns the contract itself classifies as personal data are masked in samples too
+        pii |= {c for c, labels in reading.column_labels.items() if any(lb.lower() == "pii" for lb in labels)}
         # a schema check and a rule often ask the same (required + nullValues, unique + primaryKey): run once
         first: dict[str, int] = {}
         for i, s in enumerate(specs):

@@ -60,6 +60,12 @@ schema:
         name: receiver_name
         logicalType: string
         required: true
+        classification: PII
+        quality:
+          - id: receiver_name_short
+            type: custom
+            engine: greatExpectations
+            implementation: {type: expect_column_value_lengths_to_be_between, kwargs: {max_value: 3}}
       - id: receiver_type_prop
         name: receiver_type
         logicalType: string
@@ -149,7 +155,7 @@ def test_a_third_party_contract_reports_each_broken_promise(consumer: tuple[Path
     bad = [
         *GOOD,
         ("R4", "US", None, "alien", None),  # duplicate key, missing name, a second null limit
-        ("R5", "XX", "Eve", "business", 1.0),  # unknown country
+        ("R5", "XX", "Eveline", "business", 1.0),  # unknown country, a name too long
     ]
     write_receivers(config.parent, bad)
     proc = run_cli("--config", str(config), "--output", "json", "contract", "test", str(contract))
@@ -163,6 +169,7 @@ def test_a_third_party_contract_reports_each_broken_promise(consumer: tuple[Path
         "country_code_valid",  # 1 of 6 > 5 %
         "receiver_type_known",  # warning severity: reported, does not decide the exit code alone
         "credit_limit_nulls",  # 2 nulls, must be < 2
+        "receiver_name_short",
         "freshness_sql",
     }
     assert res["country_code_valid"]["result"]["unexpected_percent"] == pytest.approx(100 / 6)
@@ -173,6 +180,9 @@ def test_a_third_party_contract_reports_each_broken_promise(consumer: tuple[Path
     }
     assert res["receiver_type_known"]["expectation_config"]["severity"] == "warn"
     assert res["volume"]["success"] is True  # 6 rows in [3, 1000]
+    # the contract classifies receiver_name as PII: its failing values are shown masked only
+    sample = res["receiver_name_short"]["result"]["partial_unexpected_list"]
+    assert res["receiver_name_short"]["success"] is False and sample and "Eve" not in proc.stdout
 
 
 def test_contract_for_a_declared_dataset_named_by_dataset_option(tmp_path: Path) -> None:
