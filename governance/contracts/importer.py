@@ -168,11 +168,10 @@ class Importer:
                     first.data["expectations"] = CommentedSeq()
                 first.data["expectations"].append(_item(e))
                 self.change("create", "expectation", first, _label(e))
-        for prop, key in (("suiteDescription", "description"),):
-            value = reading.custom.get(prop)
-            if isinstance(value, str) and first.data.get(key) != value:
-                first.data[key] = value
-                self.change("update", "suite", first, str(first.data.get("suite")), field=key)
+        description = reading.custom.get("suiteDescription")
+        if isinstance(description, str) and first.data.get("description") != description:
+            first.data["description"] = description
+            self.change("update", "suite", first, str(first.data.get("suite")), field="description")
         inc = reading.custom.get("incrementalPartition")
         current = (first.data.get("incremental") or {}).get("partition")
         if isinstance(inc, str) and inc != current:

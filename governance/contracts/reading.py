@@ -108,14 +108,8 @@ def read(doc: dict[str, Any], dataset: str) -> Reading:
         if prop.get("criticalDataElement") is True:
             out.critical.append(name)
         if prop.get("primaryKey") is True:
-            keyed.append(
-                (
-                    int(prop.get("primaryKeyPosition") or 0)
-                    if int(prop.get("primaryKeyPosition") or 0) > 0
-                    else 10**6 + len(keyed),
-                    name,
-                )
-            )
+            position = int(prop.get("primaryKeyPosition") or 0)  # -1 / absent: after the numbered ones
+            keyed.append((position if position > 0 else 10**6 + len(keyed), name))
         out.terms += [(t, f"{dataset}.{name}") for t in _term_names(prop)]
         add_rules(prop.get("quality"), name, name)
     add_rules(obj.get("quality"), None, out.schema_name)
