@@ -285,3 +285,53 @@ def test_the_projects_own_contract_on_the_demo_lake_agrees_with_quality_run(
     assert len(ids) == len(set(ids))
     assert verdicts(quality_part) == verdicts(suite_results)
     assert tested["suites"][0]["queries"] == run["suites"][0]["queries"]  # same fused scan
+
+
+def test_importing_a_third_party_contract_declares_its_suite_and_labels(tmp_path: Path) -> None:
+    write_receivers(tmp_path, GOOD)
+    (tmp_path / "smartflow.yaml").write_text(
+        "version: 1\nlake: {root: lake}\ndatasets:\n"
+        "  master.receivers: {format: delta, path: master/receivers_master, layer: silver}\n"
+    )
+    (tmp_path / "classifications").mkdir()
+    (tmp_path / "classifications/labels.yaml").write_text(
+        "# our labels\nlabels:\n  - {name: PII, sensitivity: 9}\n  - {name: Restricted, sensitivity: 5}\n"
+    )
+    (tmp_path / "contracts").mkdir()
+    contract = tmp_path / "contracts/receivers.odcs.yaml"
+    contract.write_text(THIRD_PARTY)  # its server path is where master.receivers lives
+    cfg = str(tmp_path / "smartflow.yaml")
+    proc = run_cli(
+        "--config", cfg, "--output", "json", "contract", "import", "--write", str(contract), check=0
+    )
+    out = json.loads(proc.stdout)
+    assert [c["dataset"] for c in out["contracts"]] == ["master.receivers"]
+    problems = "\n".join(out["problems"])
+    assert "rule freshness_sql: a sql rule is not evaluated" in problems
+    assert "rule credit_limit_nulls: threshold mustBeLessThan 2" in problems
+    suite = (tmp_path / "expectations/silver/master_receivers.yaml").read_text()
+    assert suite.startswith("# yaml-language-server: $schema=../../schemas/expectations.schema.json")
+    for expected in (
+        "kwargs: {column: country_code, value_set: [FR, DE, NL, US], mostly: 0.95}",
+        "kwargs: {value_set: [individual, business], column: receiver_type}",
+        "kwargs: {min_value: 3, max_value: 1000}",
+        "kwargs: {column: id}",  # required + unique
+        "kwargs: {column: receiver_name}",
+    ):
+        assert expected in suite, suite
+    labels = (tmp_path / "classifications/labels.yaml").read_text()
+    assert labels.startswith("# our labels")  # untouched: assignments go to a file of their own
+    assigned = (tmp_path / "classifications/contracts.yaml").read_text()
+    assert "id: [Restricted]" in assigned and "receiver_name: [PII]" in assigned
+    config = (tmp_path / "smartflow.yaml").read_text()
+    assert "key: [id, country_code]" in config
+    run_cli("--config", cfg, "validate", "--no-data", check=0)
+    again = json.loads(
+        run_cli("--config", cfg, "--output", "json", "contract", "import", str(contract), check=0).stdout
+    )
+    assert again["changes"] == []
+    # the suite it wrote runs with quality run and passes on data that keeps the contract
+    run = json.loads(
+        run_cli("--config", cfg, "--output", "json", "quality", "run", "--suite", "master_receivers").stdout
+    )
+    assert run["suites"][0]["success"] is True
