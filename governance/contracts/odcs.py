@@ -14,16 +14,7 @@ ENGINE = GX_ENGINES[0]
 
 _NOT_ID = re.compile(r"[^A-Za-z0-9_-]+")
 
-# logicalType of ODCS -> the engine type families that satisfy it (contract test), and back (export)
-LOGICAL_FAMILIES: dict[str, tuple[str, ...]] = {
-    "string": ("string",),
-    "integer": ("int",),
-    "number": ("int", "float", "decimal"),
-    "boolean": ("bool",),
-    "date": ("date",),
-    "timestamp": ("timestamp",),
-    "time": ("time",),
-}
+# engine type family -> ODCS logicalType (export)
 _FAMILY_LOGICAL = {
     "string": "string",
     "int": "integer",
@@ -49,10 +40,6 @@ def stable_id(text: str) -> str:
     """An ODCS id (`^[A-Za-z0-9_-]+$`): a dataset name's dots become '-' (dataset names hold no '-')."""
     out = _NOT_ID.sub("-", text.replace(".", "-")).strip("-")
     return out or "x"
-
-
-def dataset_from_id(contract_id: str) -> str:
-    return contract_id.replace("-", ".")
 
 
 def unique_ids(ids: list[str]) -> list[str]:

@@ -219,3 +219,14 @@ def test_import_of_a_contract_for_an_undeclared_table_or_bad_yaml_is_bad_input(t
     shutil.copy(ODCS / "examples" / "full-example.odcs.yaml", tmp_path / "x.odcs.yaml")
     proc = run_cli("contract", "import", str(tmp_path / "x.odcs.yaml"))
     assert proc.returncode == 2 and "no dataset for this contract" in proc.stderr
+
+
+def test_bad_arguments_and_files_are_bad_input(tmp_path: Path) -> None:
+    proc = run_cli("contract", "export", "--dataset", "gold.nope", "--out", str(tmp_path / "x"))
+    assert proc.returncode == 2 and "unknown dataset 'gold.nope'" in proc.stderr
+    assert not (tmp_path / "x").exists() or not list((tmp_path / "x").iterdir())  # nothing written
+    suite = tmp_path / "suite.yaml"
+    suite.write_text("suite: s\ndataset: silver.transactions\n")
+    for command in ("import", "test"):
+        proc = run_cli("contract", command, str(suite))
+        assert proc.returncode == 2 and f"{suite}:1: not an ODCS data contract" in proc.stderr, proc.stderr
