@@ -118,12 +118,14 @@ class Importer:
         out: list[dict[str, Any]] = []
         for r in reading.rules:
             c = r.compiled
-            if c.problem or c.check is not None:
-                why = c.problem or (
-                    f"threshold {c.check.operator} {c.check.threshold} ({c.check.measure}) has no suite form; "  # type: ignore[union-attr]
-                    "`contract test` still evaluates it"
+            if c.problem:
+                self.problems.append(f"{path}: rule {r.odcs_id}: {c.problem}")
+                continue
+            if c.check is not None:
+                self.problems.append(
+                    f"{path}: rule {r.odcs_id}: threshold {c.check.operator} {c.check.threshold} "
+                    f"({c.check.measure}) has no suite form; `contract test` still evaluates it"
                 )
-                self.problems.append(f"{path}: rule {r.odcs_id}: {why}")
                 continue
             out += c.expectations
         for flag, type_ in (("required", NOT_NULL), ("unique", UNIQUE)):
