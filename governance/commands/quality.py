@@ -122,3 +122,45 @@ def suggest_command(app: App, dataset: str, out: str | None, false_alarm_rate: f
     result = suggest(app.project(), dataset, out, false_alarm_rate)
     emit(app.output, result.payload, result.text)
     return result.exit_code
+
+
+@command.command("enforce")
+@click.option(
+    "--suite", "suites", multiple=True, metavar="NAME", help="Suite to enforce (repeatable; default all)."
+)
+@click.option(
+    "--plan", "mode", flag_value="plan", default=True, help="Show the constraints to add/drop (default)."
+)
+@click.option("--apply", "mode", flag_value="apply", help="Add/drop the Delta CHECK constraints.")
+@click.option("--prune", is_flag=True, help="Also drop sfg_ constraints no suite asks for any more.")
+@pass_app
+def enforce_command(app: App, suites: tuple[str, ...], mode: str, prune: bool) -> int:
+    """Row-level error expectations as Delta CHECK constraints (exit 1: existing rows violate one)."""
+    from governance.quality.enforce import enforce
+    from governance.quality.service import select_suites
+
+    project = app.project()
+    result = enforce(project, select_suites(project, list(suites) or None, None), mode == "apply", prune)
+    emit(app.output, result.payload, result.text)
+    return result.exit_code
+
+
+@command.command("export")
+@click.argument("suite")
+@click.option("--format", "fmt", type=click.Choice(["dlt"]), required=True, help="dlt: Delta Live Tables.")
+@click.option(
+    "--on-error",
+    type=click.Choice(["drop", "fail"]),
+    default="drop",
+    show_default=True,
+    help="What DLT does with rows failing an error-severity rule.",
+)
+@pass_app
+def export_format_command(app: App, suite: str, fmt: str, on_error: str) -> int:
+    """Print a suite in another tool's vocabulary (Delta Live Tables Python expectations)."""
+    from governance.quality.dlt import export_dlt
+    from governance.quality.service import select_suites
+
+    text = export_dlt(select_suites(app.project(), [suite], None)[0], on_error)
+    emit(app.output, {"suite": suite, "format": fmt, "source": text}, text)
+    return 0

@@ -51,6 +51,9 @@ class Assignment(Spec):
     dataset: str
     table: list[str] = Field(default_factory=list)
     columns: dict[str, list[str]] = Field(default_factory=dict)
+    critical: list[str] = Field(
+        default_factory=list, description="critical data elements (besides key and PII columns): column names"
+    )
 
 
 class ClassificationFile(Spec):
