@@ -18,8 +18,10 @@ DOMAIN_KINDS = ("domain", "data_product", "critical_data_element")
 
 class UnifiedBackend(Protocol):
     name: str
-    requests: Requests
     warnings: list[str]
+
+    @property
+    def requests(self) -> Requests: ...
 
     def read(self, desired: UnifiedState) -> UnifiedState: ...
 
