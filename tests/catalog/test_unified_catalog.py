@@ -145,7 +145,12 @@ def test_portal_made_objects_are_never_touched_even_with_prune(remote_env: Unifi
 def test_declared_name_taken_in_the_portal_is_left_alone(remote_env: UnifiedEnv) -> None:
     srv = remote_env.server
     assert srv is not None
+    marketing = srv.portal_create("domain", {"name": "Marketing", "type": "Project", "description": "theirs"})
+    namesake = srv.portal_create("term", {"name": "Churn Risk", "domain": marketing["id"], "status": "DRAFT"})
     sync(remote_env.project(), "glossary", apply=True)
+    # a term of the same name in another domain is another term: ours is made, theirs untouched
+    assert len(srv.named("term", "Churn Risk")) == 2 and namesake in srv.of("term")
+    assert srv.named("domain", "Marketing") == [marketing]
     customer = srv.named("domain", "Customer")[0]
     made = srv.portal_create(
         "critical_data_element",
@@ -284,3 +289,41 @@ def test_bad_domain_files_are_file_line_errors_and_change_nothing(local_env: Uni
         proc.stderr
     )
     assert not (local_env.root / ".smartflow" / "catalog.db").exists()
+
+
+def test_glossary_both_writes_the_data_map_glossary_and_the_unified_catalog(remote_env: UnifiedEnv) -> None:
+    from servers.purview_server import PurviewServer
+
+    uc = remote_env.server
+    assert uc is not None
+    with PurviewServer() as datamap:
+        remote_env.edit(
+            "smartflow.yaml",
+            f'    endpoint: "{uc.endpoint}"\n    glossary: unified',
+            f'    endpoint: "{datamap.endpoint}"\n    storage_account: acmelake\n    container: lake\n    glossary: both',
+        )
+        proc = run_cli(
+            "--config", str(remote_env.config), "--output", "json", "sync-glossary", "--apply", check=0
+        )
+        out = json.loads(proc.stdout)
+        assert out["backend"] == "purview+unified"
+        kinds = {(c["kind"], c["name"]) for c in out["changes"] if c["action"] == "create"}
+        assert ("term", "Business Date") in kinds  # the Data Map glossary takes terms without a domain
+        assert {t["name"] for t in datamap.state.terms.values()} >= {
+            "Customer Lifetime Value",
+            "Business Date",
+        }
+        assert {t["name"] for t in uc.of("term")} == {
+            "Customer Metrics",
+            "Customer Lifetime Value",
+            "Customer",
+            "Churn Risk",
+            "Daily Revenue",
+        }
+        assert datamap.contract_errors == []
+        again = json.loads(
+            run_cli(
+                "--config", str(remote_env.config), "--output", "json", "sync-glossary", "--apply", check=0
+            ).stdout
+        )
+        assert again["requests"]["write"] == 0 and again["summary"]["create"] == 0

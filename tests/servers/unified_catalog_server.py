@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import sys
 import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -35,7 +37,7 @@ from urllib.parse import parse_qsl, urlencode, urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from azure_contracts import _raw, find_operation, validate_request, validate_schema  # noqa: E402
+from azure_contracts import _raw, find_operation, validate_schema  # noqa: E402
 
 SPEC = (
     "purviewdatagovernance/data-plane/Azure.Analytics.Purview.UnifiedCatalog/preview/"
@@ -54,6 +56,24 @@ COLLECTIONS = {
     "dataAssets": "data_asset",
 }
 PLACEHOLDER_PARENT = "00000000-0000-4000-8000-000000000000"
+
+
+_UUID = re.compile(r"/[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?=/|$)")
+
+
+@lru_cache(maxsize=256)
+def _operation_of(method: str, template: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    return find_operation(SPEC, method, template)
+
+
+def _operation(method: str, sub: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The swagger operation of METHOD PATH and its body schema (ids folded, so lookups are cached)."""
+    return _operation_of(method, _UUID.sub("/" + PLACEHOLDER_PARENT, sub))
+
+
+@lru_cache(maxsize=1)
+def _spec() -> dict[str, Any]:
+    return _raw(SPEC)
 
 
 class ApiError(Exception):
@@ -141,6 +161,9 @@ class UnifiedCatalogServer:
             obj = {"id": str(uuid.uuid4()), **copy.deepcopy(body)}
             self._check_refs(kind, obj, None)
             obj["systemData"] = self._system_data(None, PORTAL_USER)
+            if kind == "domain":  # what the portal fills in
+                for key, empty in (("thumbnail", {}), ("domains", []), ("managedAttributes", [])):
+                    obj.setdefault(key, empty)
             self.state.objects[kind][obj["id"]] = obj
             return obj
 
@@ -236,7 +259,7 @@ class UnifiedCatalogServer:
     def _check_response(self, method: str, path: str, status: int, payload: Any) -> None:
         sub = path[len(BASE) :] if path.startswith(BASE) else path
         try:
-            op, _ = find_operation(SPEC, method, sub)
+            op, _ = _operation(method, sub)
         except LookupError:
             return  # a 404 for a path the API does not have: nothing to validate against
         responses = op.get("responses", {})
@@ -253,8 +276,8 @@ class UnifiedCatalogServer:
             self.contract_errors.append(f"response {status} to {method} {sub}: " + "; ".join(errors))
 
     def _check_query(self, method: str, sub: str, q: dict[str, str]) -> None:
-        op, _ = find_operation(SPEC, method, sub)
-        params = _raw(SPEC).get("parameters", {})
+        op, _ = _operation(method, sub)
+        params = _spec().get("parameters", {})
         for p in op.get("parameters", []):
             if "$ref" in p:
                 p = params[p["$ref"].split("/")[-1]]
@@ -282,7 +305,7 @@ class UnifiedCatalogServer:
         if q.get("api-version") != API_VERSION:
             raise ApiError(400, "UnsupportedApiVersion", f"api-version {API_VERSION} is required")
         try:
-            find_operation(SPEC, method, sub)
+            _, body_schema = _operation(method, sub)
         except LookupError as exc:
             raise ApiError(404, "NotFound", str(exc)) from exc
         self._check_query(method, sub, q)
@@ -294,7 +317,10 @@ class UnifiedCatalogServer:
                 raise ApiError(400, "InvalidJson", f"body is not JSON: {exc}") from exc
         if method in ("POST", "PUT") or body is not None:
             checked = _as_if_parented(body) if sub.startswith("/businessdomains") else body
-            errors = validate_request(SPEC, method, sub, checked)
+            if body_schema is None:
+                errors = [f"{method} {sub} takes no body"]
+            else:
+                errors = validate_schema(SPEC, body_schema, checked)
             if errors:
                 msg = f"{method} {sub}: " + "; ".join(errors)
                 self.contract_errors.append(msg)
@@ -507,3 +533,27 @@ def _as_if_parented(payload: Any) -> Any:
     if isinstance(payload, dict) and "id" in payload and "parentId" not in payload:
         return {**payload, "parentId": PLACEHOLDER_PARENT}
     return payload
+
+
+def main() -> None:
+    """Serve until stdin closes: `python tests/servers/unified_catalog_server.py [PAGE_SIZE] [ASSETS…]`
+    prints the endpoint, then a JSON line of statistics when stdin reaches EOF (used by bench/unified.py).
+    Each ASSET is `name=fqn`, registered as a data asset before serving."""
+    page_size = int(sys.argv[1]) if len(sys.argv) > 1 else 100
+    with UnifiedCatalogServer(page_size=page_size) as srv:
+        for spec in sys.argv[2:]:
+            name, _, fqn = spec.partition("=")
+            srv.add_asset(name, fqn)
+        print(srv.endpoint, flush=True)
+        sys.stdin.read()
+        stats: dict[str, Any] = {"contract_errors": srv.contract_errors[:5]}
+        for kind in ("domain", "term", "data_product", "critical_data_element"):
+            keys = [(o.get("domain"), o.get("name")) for o in srv.of(kind)]
+            stats[kind] = len(keys)
+            stats[f"duplicate_{kind}"] = len(keys) - len(set(keys))
+        stats["relationships"] = sum(len(v) for v in srv.state.relationships.values())
+        print(json.dumps(stats), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -101,17 +101,21 @@ class RemoteUnifiedCatalog:
             for item in items:
                 managed = _managed(item)
                 name = names[item["id"]]
+                fields = self._fields(kind, item, names)
+                want = desired.objects.get((kind, name))
+                if not managed and want and kind != "domain" and want.fields["domain"] != fields["domain"]:
+                    name = f"{name} ({item['id']})"  # names are unique per domain: another domain's namesake
                 key = (kind, name)
                 if key in live.objects and live.objects[key].managed and not managed:
                     continue  # a managed object wins over a same-named one made by people
-                live.add(Obj(kind, name, item["id"], self._fields(kind, item, names), managed))  # type: ignore[arg-type]
+                live.add(Obj(kind, name, item["id"], fields, managed))  # type: ignore[arg-type]
         self.ids = {(o.kind, o.name): o.id for o in desired.objects.values()}
         self.ids.update({(o.kind, o.name): o.id for o in live.objects.values()})
         live.targets |= {("term", n) for n in live.of("term")}
         self._read_assets(desired, live)
         for kind in ("data_product", "critical_data_element"):
             for name, obj in live.of(kind).items():
-                if (kind, name) in desired.objects or obj.managed:
+                if (kind, name) in desired.objects:  # the relationships of others go with them
                     self._read_relationships(kind, obj, live)
         return live
 
