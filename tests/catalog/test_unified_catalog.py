@@ -327,3 +327,41 @@ def test_glossary_both_writes_the_data_map_glossary_and_the_unified_catalog(remo
             ).stdout
         )
         assert again["requests"]["write"] == 0 and again["summary"]["create"] == 0
+
+
+def test_endpoint_from_the_environment_and_pruning_terms_children_first(
+    remote_env: UnifiedEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    srv = remote_env.server
+    assert srv is not None
+    remote_env.edit(
+        "smartflow.yaml",
+        f'unified_catalog: {{endpoint: "{srv.endpoint}"}}',
+        'unified_catalog: {endpoint: "${ACME_UC}"}',
+    )
+    proc = run_cli("--config", str(remote_env.config), "sync-glossary", "--apply", check=2)
+    assert "ACME_UC" in proc.stderr and not srv.of("term")
+    monkeypatch.setenv("ACME_UC", srv.endpoint)
+    sync(remote_env.project(), "glossary", apply=True)
+    # the parent term and its child leave the files: the child goes first (the service refuses otherwise)
+    remote_env.write(
+        "glossary/terms.yaml",
+        "glossary: SmartFlow\ndomain: Customer\nterms:\n  - name: Customer\n    definition: A registered person.\n",
+    )
+    remote_env.write(
+        "domains/customer.yaml", "domain: Customer\ndescription: Everything we know about a customer.\n"
+    )
+    (remote_env.root / "domains" / "sales.yaml").unlink()
+    kept = sync(remote_env.project(), "glossary", apply=True)
+    assert not [c for c in kept.payload["changes"] if c["action"] == "delete"]
+    assert len(srv.of("term")) == 5
+    pruned = sync(remote_env.project(), "glossary", apply=True, prune=True)
+    deletes = [c["name"] for c in pruned.payload["changes"] if c["action"] == "delete"]
+    assert deletes.index("Customer Lifetime Value") < deletes.index("Customer Metrics")
+    assert {t["name"] for t in srv.of("term")} == {"Customer"}
+    # sync-glossary never deletes domains: the Sales domain that left the files is sync-domains' to prune
+    assert {d["name"] for d in srv.of("domain")} == {"Customer", "Sales"}
+    assert ("delete", "domain", "Sales") in _pending(
+        sync_domains(remote_env.project(), apply=True, prune=True)
+    )
+    assert {d["name"] for d in srv.of("domain")} == {"Customer"}
