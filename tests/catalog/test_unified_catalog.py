@@ -365,3 +365,31 @@ def test_endpoint_from_the_environment_and_pruning_terms_children_first(
         sync_domains(remote_env.project(), apply=True, prune=True)
     )
     assert {d["name"] for d in srv.of("domain")} == {"Customer"}
+
+
+def test_team_catalog_on_postgresql_holds_the_same_objects(local_env: UnifiedEnv) -> None:
+    import uuid
+
+    import sqlalchemy as sa
+    from helpers import PG_URL
+
+    schema = f"unified_{uuid.uuid4().hex[:8]}"
+    local_env.edit(
+        "smartflow.yaml",
+        "  backend: local\n",
+        f'  backend: local\n  local: {{url: "{PG_URL}", schema: {schema}}}\n',
+    )
+    first = sync_domains(local_env.project(), apply=True)
+    assert first.payload["summary"]["create"] > 0
+    assert sync_domains(local_env.project(), apply=True).payload["requests"]["write"] == 0
+    engine = sa.create_engine(PG_URL)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.text(f"SELECT kind, name, managed FROM {schema}.sfg_unified_objects")
+            ).all()
+            assert ("data_product", "Customer 360", True) in {tuple(r) for r in rows}
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+    finally:
+        engine.dispose()
