@@ -385,11 +385,10 @@ def test_team_catalog_on_postgresql_holds_the_same_objects(local_env: UnifiedEnv
     engine = sa.create_engine(PG_URL)
     try:
         with engine.connect() as conn:
-            rows = conn.execute(
-                sa.text(f"SELECT kind, name, managed FROM {schema}.sfg_unified_objects")
-            ).all()
+            objects = sa.Table("sfg_unified_objects", sa.MetaData(schema=schema), autoload_with=conn)
+            rows = conn.execute(sa.select(objects.c.kind, objects.c.name, objects.c.managed)).all()
             assert ("data_product", "Customer 360", True) in {tuple(r) for r in rows}
         with engine.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+            conn.execute(sa.schema.DropSchema(schema, cascade=True))
     finally:
         engine.dispose()
