@@ -118,8 +118,24 @@ class LocalCatalog(Spec):
     schema_: str | None = Field(None, alias="schema", description="database schema for the catalog tables")
 
 
+class UnifiedCatalog(Spec):
+    """`catalog.purview.unified_catalog`: the Unified Catalog data plane (a preview API)."""
+
+    endpoint: str = "https://api.purview-service.microsoft.com"
+    api_version: str | None = Field(None, description="default: the version this release is tested against")
+
+    @field_validator("endpoint")
+    @classmethod
+    def _endpoint(cls, v: str) -> str:
+        return _endpoint_ok(v) or v
+
+
 class PurviewCatalog(Spec):
     endpoint: str
+    glossary: Literal["classic", "unified", "both"] = Field(
+        "classic", description="where sync-glossary writes terms: Data Map glossary, Unified Catalog, or both"
+    )
+    unified_catalog: UnifiedCatalog = Field(default_factory=UnifiedCatalog)
     collection: str | None = None
     contacts: dict[str, str] = Field(default_factory=dict)
     storage_account: str | None = None

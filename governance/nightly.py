@@ -122,6 +122,13 @@ def _sync(kind: str) -> StepFn:
     return run
 
 
+def _sync_domains(ctx: Context) -> StepResult:
+    sync_domains = service("governance.catalog.unified.service", "sync_domains")
+    result: StepResult = sync_domains(ctx.project, apply=ctx.apply)
+    result.extra.setdefault("mode", "apply" if ctx.apply else "plan")
+    return result
+
+
 def _lineage_build(ctx: Context) -> StepResult:
     result: StepResult = service("governance.lineage.service", "build")(ctx.project)
     return result
@@ -235,6 +242,7 @@ STEPS: tuple[Step, ...] = (
     Step("validate", "Validate declarations", _validate),
     Step("sync-glossary", "Catalog sync: glossary", _sync("glossary")),
     Step("sync-classifications", "Catalog sync: classifications", _sync("classifications")),
+    Step("sync-domains", "Catalog sync: domains, data products, CDEs", _sync_domains),
     Step("lineage-build", "Lineage build", _lineage_build),
     Step("lineage-push", "Lineage push", _lineage_push),
     Step("catalog-drift", "Catalog drift", _drift),

@@ -13,6 +13,7 @@ from governance.config import Config, Dataset, resolve_path
 from governance.errors import InputError, Location, Problem
 from governance.specs.alerts import ActionGroup, AlertFile, AlertRule
 from governance.specs.classifications import Assignment, ClassificationFile, Label, Rule
+from governance.specs.domains import DomainFile
 from governance.specs.expectations import Suite
 from governance.specs.glossary import GlossaryFile, Term
 from governance.specs.manifests import Manifest
@@ -28,6 +29,7 @@ FOLDERS: dict[str, type[BaseModel]] = {
     "manifests": Manifest,
     "alerts": AlertFile,
     "policies": PolicyFile,
+    "domains": DomainFile,
 }
 
 
@@ -43,6 +45,7 @@ class Project:
     manifests: list[Manifest] = field(default_factory=list)
     alert_files: list[AlertFile] = field(default_factory=list)
     policy_files: list[PolicyFile] = field(default_factory=list)
+    domain_files: list[DomainFile] = field(default_factory=list)
 
     # --- paths -------------------------------------------------------------------------------
     @property
@@ -122,6 +125,7 @@ class Project:
             "manifests": self.manifests,
             "alerts": self.alert_files,
             "policies": self.policy_files,
+            "domains": self.domain_files,
         }
 
     def locate(self, obj: object, *keys: str | int) -> Location:

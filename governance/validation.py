@@ -199,6 +199,7 @@ class _Validator:
             self.manifests,
             self.alerts,
             self.policies,
+            self.domains,
         ):
             step()
         return self.problems
@@ -361,6 +362,31 @@ class _Validator:
                 self.add(
                     self.at(t, "parent"), "cycle in the term hierarchy: " + " -> ".join([*chain, t.name])
                 )
+
+    # --- domains (Unified Catalog) -----------------------------------------------------------
+    def domains(self) -> None:
+        from governance.specs.domains import cross_check
+
+        term_domains = {t.name: t.domain or g.domain for g in self.p.glossaries for t in g.terms}
+        cross_check(
+            self.p.domain_files,
+            term_domains,
+            self.at,
+            self.add,
+            self.target_ref,
+            self.dataset_ref,
+            self.excused,
+        )
+        declared = {d.domain for d in self.p.domain_files}
+        for g in self.p.glossaries:
+            if g.domain and g.domain not in declared:
+                self.add(self.at(g, "domain"), f"unknown domain '{g.domain}'{_suggest(g.domain, declared)}")
+            for t in g.terms:
+                if t.domain and t.domain not in declared:
+                    self.add(
+                        self.at(t, "domain"),
+                        f"term '{t.name}': unknown domain '{t.domain}'{_suggest(t.domain, declared)}",
+                    )
 
     # --- classifications ----------------------------------------------------------------------
     def label_ref(self, label: str, where: Location, context: str = "") -> None:

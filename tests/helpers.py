@@ -42,6 +42,7 @@ PROJECT_PARTS = (
     "manifests",
     "alerts",
     "policies",
+    "domains",
 )
 
 

@@ -15,7 +15,20 @@ from typing import Any, Literal
 from governance.catalog.model import CatalogState, EntityState, TermState
 
 Action = Literal["create", "update", "delete", "noop"]
-Kind = Literal["term", "assignment", "classification_type", "classification", "entity", "rule", "process"]
+Kind = Literal[
+    "term",
+    "assignment",
+    "classification_type",
+    "classification",
+    "entity",
+    "rule",
+    "process",
+    # Unified Catalog (SPEC §6.7)
+    "domain",
+    "data_product",
+    "critical_data_element",
+    "relationship",
+]
 
 
 @dataclass

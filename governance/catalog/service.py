@@ -53,6 +53,19 @@ def sync(
     """
     if kind not in KINDS:
         raise InputError(f"unknown sync kind {kind!r} (expected one of {', '.join(KINDS)})")
+    if kind == "glossary" and backend is None:  # Unified Catalog terms (SPEC §6.7)
+        from governance.catalog.unified.service import glossary_mode, sync_terms
+
+        mode = glossary_mode(project)
+        if mode != "classic":
+            classic = None if mode == "unified" else _sync(project, kind, apply, prune, force, None)
+            return sync_terms(project, apply, prune, classic)
+    return _sync(project, kind, apply, prune, force, backend)
+
+
+def _sync(
+    project: Project, kind: str, apply: bool, prune: bool, force: bool, backend: CatalogBackend | None
+) -> StepResult:
     started = time.monotonic()
     check_inputs(project)
     desired = desired_state(project)

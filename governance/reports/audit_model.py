@@ -196,6 +196,48 @@ def alert_coverage(project: Project) -> dict[str, Any]:
     }
 
 
+def _checked_columns(project: Project) -> set[tuple[str, str]]:
+    """(dataset, column) pairs that at least one expectation of a suite names."""
+    out: set[tuple[str, str]] = set()
+    for suite in project.suites:
+        for e in suite.expectations:
+            for key in ("column", "column_A", "column_B"):
+                if isinstance(e.kwargs.get(key), str):
+                    out.add((suite.dataset, e.kwargs[key]))
+            for key in ("column_list", "columns"):
+                if isinstance(e.kwargs.get(key), list):
+                    out |= {(suite.dataset, c) for c in e.kwargs[key] if isinstance(c, str)}
+    return out
+
+
+def unified_catalog(project: Project, run: Run) -> dict[str, Any]:
+    """Governance domains: products without an owner, critical data elements without a term or without a
+    quality check on one of their columns, glossary terms outside any domain."""
+    checked = _checked_columns(project)
+    products, cdes = [], []
+    for d in project.domain_files:
+        products += [{"domain": d.domain, "name": p.name, "owners": p.owners} for p in d.data_products]
+        for c in d.critical_data_elements:
+            unchecked = [col for col in c.columns if "." in col and tuple(col.rsplit(".", 1)) not in checked]
+            cdes.append({"domain": d.domain, "name": c.name, "terms": c.terms, "unchecked": unchecked})
+    domains = {d.domain for d in project.domain_files}
+    outside = sorted(
+        t.name for g in project.glossaries for t in g.terms if (t.domain or g.domain) not in domains
+    )
+    sync = run.payload("sync-domains") or {}
+    return {
+        "domains": sorted(domains),
+        "products": len(products),
+        "cdes": len(cdes),
+        "without_owner": [p for p in products if not p["owners"]],
+        "cde_without_term": [c for c in cdes if not c["terms"]],
+        "cde_unchecked": [c for c in cdes if c["unchecked"]],
+        "terms_outside": outside,
+        "terms": len(project.terms),
+        "catalog": {"backend": sync.get("backend"), "summary": sync.get("summary") or {}},
+    }
+
+
 def coverage_trend(history: list[Metric]) -> dict[str, list[tuple[datetime, float]]]:
     """Glossary and lineage coverage over time, as recorded by catalog sync and lineage build."""
     out: dict[str, list[tuple[datetime, float]]] = {"glossary (gold columns)": [], "lineage (datasets)": []}
@@ -226,6 +268,7 @@ def build(
         "lineage": run.section("lineage-build"),
         "drift": run.section("catalog-drift"),
         "alerts": declared,
+        "domains": declared,
     }
     return {
         "kind": "audit",
@@ -253,5 +296,6 @@ def build(
         "lineage": lineage_completeness(project, run),
         "drift": catalog_drift(run),
         "alerts": alert_coverage(project),
+        "domains": unified_catalog(project, run),
         "coverage_trend": coverage_trend(history or []),
     }

@@ -24,6 +24,7 @@ class Term(Spec):
     related: list[str] = Field(default_factory=list)
     examples: list[str] = Field(default_factory=list)
     assigned_to: list[str] = Field(default_factory=list, description="dataset or dataset.column")
+    domain: str | None = Field(None, description="Unified Catalog governance domain (default: the file's)")
 
     @field_validator("stewards", "experts")
     @classmethod
@@ -37,4 +38,5 @@ class Term(Spec):
 class GlossaryFile(Spec):
     glossary: str = "SmartFlow"
     description: str | None = None
+    domain: str | None = Field(None, description="Unified Catalog governance domain of the file's terms")
     terms: list[Term] = Field(default_factory=list)

@@ -19,6 +19,7 @@ from governance.config import Config
 from governance.durations import _DURATION
 from governance.specs.alerts import AlertFile
 from governance.specs.classifications import ClassificationFile
+from governance.specs.domains import DomainFile
 from governance.specs.expectation_types import BOOLEAN_KWARGS, EXPECTATION_TYPES, NUMBER_KWARGS, RANGE
 from governance.specs.expectations import Suite
 from governance.specs.glossary import GlossaryFile
@@ -73,6 +74,13 @@ KINDS: dict[str, tuple[type[BaseModel], str, str, str]] = {
         "policies/**/*.yaml",
         "Access policies",
         "Which warehouse roles may read data carrying each classification label.",
+    ),
+    "domains": (
+        DomainFile,
+        "domains/**/*.yaml",
+        "Governance domain",
+        "A Purview Unified Catalog governance domain with its data products (datasets, terms) and critical"
+        " data elements (columns, terms).",
     ),
 }
 

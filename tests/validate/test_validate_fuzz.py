@@ -27,7 +27,7 @@ from governance.cli import main
 LINE = re.compile(r"^[^:]+:\d+: \S")
 SUMMARY = re.compile(r"^\d+ problem\(s\); nothing was changed$")
 
-FOLDERS = ("glossary", "classifications", "expectations", "manifests", "alerts", "policies")
+FOLDERS = ("glossary", "classifications", "expectations", "manifests", "alerts", "policies", "domains")
 ALL_FILES = sorted(
     p.relative_to(REPO).as_posix() for folder in FOLDERS for p in (REPO / folder).rglob("*.yaml")
 ) + ["smartflow.yaml"]
@@ -45,6 +45,7 @@ BASE_FILES += sorted(p.relative_to(REPO).as_posix() for p in (REPO / "manifests"
 BASE_FILES += sorted(
     p.relative_to(REPO).as_posix() for p in (REPO / "glossary").glob("*.yaml")
 )  # terms refer to each other
+BASE_FILES += sorted(p.relative_to(REPO).as_posix() for p in (REPO / "domains").glob("*.yaml"))  # terms name them
 
 SCALARS = st.one_of(
     st.none(),

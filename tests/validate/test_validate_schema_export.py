@@ -20,6 +20,7 @@ KIND_OF = {
     "manifests": "manifests",
     "alerts": "alerts",
     "policies": "policies",
+    "domains": "domains",
 }
 MODELINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)$", re.M)
 

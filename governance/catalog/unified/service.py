@@ -1,0 +1,125 @@
+"""Unified Catalog sync services: `sync-domains` and the Unified Catalog half of `sync-glossary`."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Protocol
+
+from governance.catalog.backends.base import Requests
+from governance.catalog.plan import Change, Plan
+from governance.catalog.unified.model import UnifiedState, desired_state
+from governance.catalog.unified.plan import plan_unified
+from governance.errors import ExitCode, InputError
+from governance.project import Project
+from governance.results import StepResult
+
+DOMAIN_KINDS = ("domain", "data_product", "critical_data_element")
+
+
+class UnifiedBackend(Protocol):
+    name: str
+    warnings: list[str]
+
+    @property
+    def requests(self) -> Requests: ...
+
+    def read(self, desired: UnifiedState) -> UnifiedState: ...
+
+    def apply(self, changes: list[Change], desired: UnifiedState, live: UnifiedState) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def glossary_mode(project: Project) -> str:
+    """classic | unified | both: where sync-glossary writes terms (the local catalog is always classic)."""
+    cat = project.config.catalog
+    if cat.backend != "purview" or cat.purview is None:
+        return "classic"
+    return cat.purview.glossary
+
+
+def open_unified(project: Project) -> UnifiedBackend:
+    if project.config.catalog.backend == "purview":
+        from governance.catalog.unified.remote import RemoteUnifiedCatalog
+
+        return RemoteUnifiedCatalog(project)
+    from governance.catalog.unified.local_store import LocalUnifiedStore
+
+    return LocalUnifiedStore(project)
+
+
+def _check_inputs(project: Project) -> None:
+    from governance.validation import validate_project
+
+    mine = ("domains/", "glossary/")
+    problems = [p for p in validate_project(project, check_data=False) if p.where.file.startswith(mine)]
+    if problems:
+        raise InputError(problems)
+
+
+def _contacts(project: Project, backend: UnifiedBackend) -> dict[str, str] | None:
+    if backend.name == "local" or project.config.catalog.purview is None:
+        return None
+    return {k.lower(): v for k, v in project.config.catalog.purview.contacts.items()}
+
+
+def run_sync(
+    project: Project,
+    what: str,
+    apply: bool,
+    prune: bool = False,
+    backend: UnifiedBackend | None = None,
+) -> tuple[Plan, float]:
+    """Plan (and with `apply`, execute) the Unified Catalog changes. `what`: "domains" or "terms"."""
+    started = time.monotonic()
+    _check_inputs(project)
+    own = backend is None
+    be = backend or open_unified(project)
+    try:
+        desired = desired_state(project, {what}, _contacts(project, be))
+        live = be.read(desired)
+        if what == "domains":
+            changes = plan_unified(desired, live, DOMAIN_KINDS, prune)
+        else:
+            changes = plan_unified(desired, live, ("term",), prune, create_only=("domain",))
+        plan = Plan(be.name, changes, warnings=list(desired.warnings))
+        if apply and plan.pending:
+            be.apply(plan.changes, desired, live)
+        plan.warnings += be.warnings
+        plan.requests = be.requests.as_dict()
+    finally:
+        if own:
+            be.close()
+    return plan, time.monotonic() - started
+
+
+def sync_domains(
+    project: Project, apply: bool, prune: bool = False, backend: UnifiedBackend | None = None
+) -> StepResult:
+    plan, seconds = run_sync(project, "domains", apply, prune, backend)
+    title = "sync-domains" + (" --apply" if apply else " --plan")
+    payload = plan.payload(kind="domains", applied=bool(apply), pruned=bool(prune), seconds=round(seconds, 3))
+    extra: dict[str, Any] = {"changes": len(plan.pending)}
+    return StepResult(payload, ExitCode.OK, plan.text(title, applied=apply), extra)
+
+
+def sync_terms(project: Project, apply: bool, prune: bool, classic: StepResult | None) -> StepResult:
+    """sync-glossary with `glossary: unified|both`: the Unified Catalog terms, merged after the classic
+    result when there is one (`both`)."""
+    plan, seconds = run_sync(project, "terms", apply, prune)
+    title = "sync-glossary (unified catalog)" + (" --apply" if apply else " --plan")
+    text = plan.text(title, applied=apply)
+    if classic is None:
+        payload = plan.payload(
+            kind="glossary", applied=bool(apply), pruned=bool(prune), seconds=round(seconds, 3)
+        )
+        return StepResult(payload, ExitCode.OK, text, {"changes": len(plan.pending)})
+    payload = dict(classic.payload)
+    payload["backend"] = f"{payload['backend']}+unified"
+    payload["changes"] = list(payload["changes"]) + [c.as_dict() for c in plan.changes]
+    payload["summary"] = {k: payload["summary"].get(k, 0) + v for k, v in plan.summary().items()}
+    payload["requests"] = {k: payload["requests"].get(k, 0) + v for k, v in plan.requests.items()}
+    payload["warnings"] = list(payload.get("warnings", [])) + plan.warnings
+    extra = dict(classic.extra)
+    extra["changes"] = extra.get("changes", 0) + len(plan.pending)
+    return StepResult(payload, classic.exit_code, f"{classic.text}\n{text}", extra)
