@@ -22,7 +22,7 @@ from governance.config import Config
 from governance.durations import parse_duration
 from governance.errors import Location, Problem
 from governance.metrics import METRIC_NAMES
-from governance.project import FOLDERS, Project, find_config
+from governance.project import FOLDERS, Project, find_config, model_for
 from governance.specs.expectation_types import (
     BOOLEAN_KWARGS,
     EXPECTATION_TYPES,
@@ -136,9 +136,10 @@ def load_lenient(config: str | Path | None) -> Loaded:
                 loaded.unreadable.add(key)
 
     targets = project.declarations_by_folder()
-    for folder, model in FOLDERS.items():
+    for folder in FOLDERS:
         kind = _KIND_OF_FOLDER.get(folder)
         for path in iter_files(root, folder):
+            target, model = model_for(folder, path)
             fdoc, errs = load_yaml(path, root)
             loaded.problems += errs
             if fdoc is None:
@@ -162,7 +163,7 @@ def load_lenient(config: str | Path | None) -> Loaded:
                 if kind:
                     loaded.unreadable.add(kind)
                 continue
-            targets[folder].append(obj)
+            targets[target].append(obj)
             for key, items in dropped.items():
                 if key in _KIND_OF_FOLDER.values():  # terms, labels, action_groups
                     loaded.known.setdefault(key, set()).update(_names(items))
@@ -228,7 +229,8 @@ class _Validator:
         if not self.check_data:
             return None
         try:
-            if "://" in self.p.lake_root:
+            spec = self.p.config.datasets.get(dataset)
+            if "://" in self.p.lake_root or (spec is not None and "://" in (spec.path or "")):
                 return None
             from governance.lake.resolve import arrow_schema
 
