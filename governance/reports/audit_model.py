@@ -226,6 +226,8 @@ def build(
         "lineage": run.section("lineage-build"),
         "drift": run.section("catalog-drift"),
         "alerts": declared,
+        "azure_access": run.section("access-azure"),
+        "posture": run.section("posture"),
     }
     return {
         "kind": "audit",
@@ -254,4 +256,19 @@ def build(
         "drift": catalog_drift(run),
         "alerts": alert_coverage(project),
         "coverage_trend": coverage_trend(history or []),
+        "azure": azure_evidence(run),
+    }
+
+
+def azure_evidence(run: Run) -> dict[str, Any]:
+    """Who can read labelled data on Azure (RBAC, Synapse) and the storage posture findings, each with its fix."""
+    access = run.payload("access-azure") or {}
+    posture = run.payload("posture") or {}
+    return {
+        "sources": access.get("sources", []),
+        "violations": access.get("violations", []),
+        "key_access": access.get("key_access", []),
+        "errors": access.get("errors", []) + posture.get("errors", []),
+        "findings": posture.get("findings", []),
+        "accounts": posture.get("accounts", []),
     }
