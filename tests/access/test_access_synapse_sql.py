@@ -10,12 +10,15 @@ violators, columns and labels.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 import sqlglot
+from helpers import run_cli
 from sqlglot import exp
 
 from governance.access.compliance import Policies, TableLabels, check_tables
@@ -141,3 +144,45 @@ def test_schema_and_database_grants_and_fixed_roles() -> None:
         "gold.c360": {"db_datareader", "reader", "db_reader"},
     }
     assert {(e["role"], e["reason"]) for e in found["exempt"]} >= {("admin", "superuser")}
+
+
+def test_access_check_postgres_source_names_roles_through_principals(
+    pg_grants: tuple[sa.Engine, dict[str, str], str], pg_url: str, tmp_path: Path
+) -> None:
+    """`access check --source postgres` in the shape of SPEC §6.8, with `principals.<role>.postgres`."""
+    _, r, schema = pg_grants
+    dataset = f"{schema}.customers"
+    (tmp_path / "classifications").mkdir()
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "smartflow.yaml").write_text(
+        "version: 1\nconnections:\n  warehouse: {url: '${WH_URL}'}\ndatasets:\n"
+        f"  {dataset}: {{format: sql, layer: silver, connection: warehouse, table: {dataset}}}\n"
+    )
+    (tmp_path / "classifications/c.yaml").write_text(
+        f"labels: [{{name: PII}}]\nassignments:\n  - {{dataset: {dataset}, columns: {{email: [PII]}}}}\n"
+    )
+    (tmp_path / "policies/access.yaml").write_text(
+        "connection: warehouse\nprincipals:\n"
+        f"  data_steward: {{postgres: {r['steward']}}}\n"
+        "policies:\n  - {label: PII, allowed_roles: [data_steward]}\n"
+    )
+    proc = run_cli(
+        "--config",
+        str(tmp_path / "smartflow.yaml"),
+        "--output",
+        "json",
+        "access",
+        "check",
+        "--source",
+        "postgres",
+        env={"WH_URL": pg_url},
+    )
+    assert proc.returncode == 1, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["sources"] == ["postgres"]
+    got = {(v["principal"], v["label"], v["scope"]) for v in out["violations"]}
+    table = f"{schema}.customers"
+    assert got == {(r[k], "PII", table) for k in ("analyst", "team", "member", "colbad")}
+    member = next(v for v in out["violations"] if v["principal"] == r["member"])
+    assert member["source"] == "postgres" and member["via"] == r["team"]
+    assert member["fix"].startswith(f"REVOKE SELECT ON TABLE {schema}.customers FROM {r['team']};")
