@@ -562,6 +562,36 @@ class _Validator:
                     self.add(
                         self.at(pol, "label"), f"policy for {pol.label}: no allowed_roles (list the roles)"
                     )
+        used = {r for pol in self.p.policies for r in pol.allowed_roles}
+        for f in self.p.policy_files:
+            for role in f.principals:
+                if role not in used:
+                    self.add(
+                        self.at(f, "principals", role),
+                        f"principals: '{role}' is in no policy's allowed_roles{_suggest(role, used)}",
+                    )
+        self.posture()
+
+    def posture(self) -> None:
+        """A posture rule naming an account must name one that holds a dataset (when some are on ADLS)."""
+        from governance.lake.resolve import dataset_uri
+
+        hosts = set()
+        for spec in self.p.config.datasets.values():
+            uri = dataset_uri(self.p.lake_root, spec.path) if spec.path else ""
+            if uri.startswith(("abfss://", "abfs://")) and "@" in uri:
+                hosts.add(uri.split("@", 1)[1].split(".", 1)[0].lower())
+        if not hosts:
+            return
+        for f in self.p.posture_files:
+            for i, rule in enumerate(f.storage):
+                if "*" in rule.account or "?" in rule.account or rule.account.lower() in hosts:
+                    continue
+                self.add(
+                    self.at(f, "storage", i, "account"),
+                    f"posture rule for account '{rule.account}': no dataset is stored on it"
+                    f"{_suggest(rule.account, sorted(hosts))}",
+                )
 
 
 class _KwargChecks:

@@ -82,3 +82,25 @@ def test_a_bad_principal_is_file_line(tmp_path: Path) -> None:
 )
 def test_data_action_semantics(perms: list[dict[str, list[str]]], reads: bool) -> None:
     assert allows(perms, f"{BLOBS}/read", data=True) is reads
+
+
+def test_validate_flags_unused_principals_and_unknown_posture_accounts(tmp_path: Path) -> None:
+    config = write_project(tmp_path)
+    text = (
+        (tmp_path / "policies/access.yaml")
+        .read_text()
+        .replace("customer_service_lead: {", "customer_servce_lead: {")
+    )
+    (tmp_path / "policies/access.yaml").write_text(text)
+    (tmp_path / "policies/posture.yaml").write_text("storage:\n  - {account: sfcustomer, min_tls: TLS1_2}\n")
+    proc = run_cli("--config", str(config), "validate")
+    assert proc.returncode == 2
+    lines = proc.stderr.splitlines()
+    assert (
+        "policies/access.yaml:3: principals: 'customer_servce_lead' is in no policy's allowed_roles"
+        in lines[0]
+    )
+    assert lines[0].endswith("(did you mean 'customer_service_lead'?)")
+    assert lines[1].startswith(
+        "policies/posture.yaml:2: posture rule for account 'sfcustomer': no dataset is stored on it"
+    )

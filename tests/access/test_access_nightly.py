@@ -61,3 +61,30 @@ def test_nightly_skips_both_without_azure(tmp_path: Path) -> None:
     assert steps["posture"]["status"] == "skipped"
     report = html.unescape(next((tmp_path / "reports").glob("audit-*.html")).read_text())
     assert "step 'posture' skipped: no `azure:` section in smartflow.yaml" in report
+
+
+def test_nightly_records_an_arm_outage_and_goes_on(tmp_path: Path, arm: ArmServer) -> None:
+    config = write_project(tmp_path)
+    arm.state.fail_after = 4  # ARM answers 503 from the fifth request on, retries included
+    proc = run_cli(
+        "--config",
+        str(config),
+        "--output",
+        "json",
+        "nightly",
+        "--step",
+        "access-azure",
+        "--step",
+        "posture",
+        "--step",
+        "reports",
+        env=env(arm.url),
+    )
+    assert proc.returncode == 3, proc.stderr
+    steps = {s["name"]: s for s in json.loads(proc.stdout)["steps"]}
+    assert steps["access-azure"]["status"] == "error"
+    assert "503" in steps["access-azure"]["error"]
+    assert steps["posture"]["status"] == "error"
+    assert steps["reports"]["status"] == "ok"
+    report = html.unescape(next((tmp_path / "reports").glob("audit-*.html")).read_text())
+    assert "step 'access-azure' error" in report
