@@ -84,7 +84,7 @@ def _synapse_sql(project: Project, connection: str) -> tuple[list[dict[str, Any]
         for ds, t in wanted
         if t in grants.tables
     ]
-    found = check_tables(grants, pol, present)
+    found = check_tables(grants, pol, present, dialect="tsql")
     flat = [
         {
             "source": "synapse",
@@ -93,7 +93,7 @@ def _synapse_sql(project: Project, connection: str) -> tuple[list[dict[str, Any]
             "label": label,
             "scope": v["table"],
             "via": ", ".join(sorted({x["grantee"] for x in v["via"]})),
-            "fix": " ".join(s.replace(";", "") + ";" for s in v["fix"]),
+            "fix": " ".join(v["fix"]),
             "columns": v["columns"],
         }
         for v in found["violations"]

@@ -186,3 +186,89 @@ def test_access_check_postgres_source_names_roles_through_principals(
     member = next(v for v in out["violations"] if v["principal"] == r["member"])
     assert member["source"] == "postgres" and member["via"] == r["team"]
     assert member["fix"].startswith(f"REVOKE SELECT ON TABLE {schema}.customers FROM {r['team']};")
+
+
+# The Synapse SQL catalog views, as views over PostgreSQL's own catalogs (same names, columns and codes):
+# the reader's rendered queries then run for real, and must agree with the PostgreSQL reader. An owner's
+# own ACL entry is left out, as SQL Server keeps no permission row for an owner's implicit CONTROL.
+SYS_VIEWS = """
+CREATE SCHEMA sys;
+CREATE VIEW sys.database_principals AS
+  SELECT oid::bigint AS principal_id, rolname::text AS name,
+         CASE WHEN rolcanlogin THEN 'E' ELSE 'R' END AS type
+  FROM pg_catalog.pg_roles WHERE rolname !~ '^pg_'
+  UNION ALL SELECT 0, 'public', 'R';
+CREATE VIEW sys.database_role_members AS
+  SELECT roleid::bigint AS role_principal_id, member::bigint AS member_principal_id FROM pg_catalog.pg_auth_members;
+CREATE VIEW sys.schemas AS
+  SELECT oid::bigint AS schema_id, nspname::text AS name, nspowner::bigint AS principal_id FROM pg_catalog.pg_namespace;
+CREATE VIEW sys.objects AS
+  SELECT c.oid::bigint AS object_id, c.relname::text AS name, c.relnamespace::bigint AS schema_id,
+         CASE c.relkind WHEN 'r' THEN 'U' WHEN 'v' THEN 'V' ELSE 'IT' END AS type, c.relowner::bigint AS principal_id
+  FROM pg_catalog.pg_class c;
+CREATE VIEW sys.columns AS
+  SELECT attrelid::bigint AS object_id, attname::text AS name, attnum::int AS column_id
+  FROM pg_catalog.pg_attribute WHERE attnum > 0 AND NOT attisdropped;
+CREATE VIEW sys.database_permissions AS
+  SELECT 1 AS class, c.oid::bigint AS major_id, 0 AS minor_id, x.grantee::bigint AS grantee_principal_id,
+         'SELECT'::text AS permission_name, CASE WHEN x.is_grantable THEN 'W' ELSE 'G' END AS state
+  FROM pg_catalog.pg_class c CROSS JOIN LATERAL pg_catalog.aclexplode(c.relacl) x
+  WHERE x.privilege_type = 'SELECT' AND x.grantee <> c.relowner
+  UNION ALL
+  SELECT 1, a.attrelid::bigint, a.attnum::int, x.grantee::bigint, 'SELECT',
+         CASE WHEN x.is_grantable THEN 'W' ELSE 'G' END
+  FROM pg_catalog.pg_attribute a CROSS JOIN LATERAL pg_catalog.aclexplode(a.attacl) x
+  WHERE x.privilege_type = 'SELECT';
+"""
+
+
+def test_synapse_sql_source_agrees_with_postgres_source(
+    pg_grants: tuple[sa.Engine, dict[str, str], str], pg_url: str, tmp_path: Path
+) -> None:
+    """The rendered T-SQL runs over catalog views shaped like Synapse's; both sources name the same readers."""
+    engine, r, schema = pg_grants
+    with engine.connect() as c:
+        c.execute(sa.text("DROP SCHEMA IF EXISTS sys CASCADE"))
+        for stmt in SYS_VIEWS.split(";"):
+            if stmt.strip():
+                c.execute(sa.text(stmt))
+    try:
+        dataset = f"{schema}.customers"
+        for d in ("classifications", "policies"):
+            (tmp_path / d).mkdir()
+        (tmp_path / "smartflow.yaml").write_text(
+            "version: 1\nconnections:\n  warehouse: {url: '${WH_URL}'}\n"
+            "azure:\n  subscription_id: unused\n  synapse: {sql_connection: warehouse}\n"
+            f"datasets:\n  {dataset}: {{format: sql, layer: silver, connection: warehouse, table: {dataset}}}\n"
+        )
+        (tmp_path / "classifications/c.yaml").write_text(
+            f"labels: [{{name: PII}}]\nassignments:\n  - {{dataset: {dataset}, columns: {{email: [PII]}}}}\n"
+        )
+        (tmp_path / "policies/access.yaml").write_text(
+            "connection: warehouse\nprincipals:\n"
+            f"  data_steward: {{postgres: {r['steward']}, sql: [{r['steward']}]}}\n"
+            "policies:\n  - {label: PII, allowed_roles: [data_steward]}\n"
+        )
+        found = {}
+        for source in ("postgres", "synapse"):
+            proc = run_cli(
+                "--config", str(tmp_path / "smartflow.yaml"), "--output", "json",
+                "access", "check", "--source", source, env={"WH_URL": pg_url},
+            )  # fmt: skip
+            assert proc.returncode == 1, proc.stderr
+            out = json.loads(proc.stdout)
+            found[source] = {
+                (v["principal"], v["dataset"], v["label"], v["scope"], v["via"]) for v in out["violations"]
+            }
+            assert {v["source"] for v in out["violations"]} == {source}
+            fixes = {v["principal"]: v["fix"] for v in out["violations"]}
+            team_fix = f"REVOKE SELECT ON {'TABLE ' if source == 'postgres' else ''}{schema}.customers FROM {r['team']};"
+            assert fixes[r["member"]].startswith(team_fix)
+            dialect = "postgres" if source == "postgres" else "tsql"
+            for fix in fixes.values():
+                assert all(sqlglot.parse(fix, read=dialect))  # each fix parses in its platform's dialect
+        assert found["synapse"] == found["postgres"]
+        assert {p for p, *_ in found["synapse"]} == {r[k] for k in ("analyst", "team", "member", "colbad")}
+    finally:
+        with engine.connect() as c:
+            c.execute(sa.text("DROP SCHEMA sys CASCADE"))
