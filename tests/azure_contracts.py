@@ -25,6 +25,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 from helpers import CONTRACTS
 from jsonschema import Draft4Validator
@@ -161,14 +162,11 @@ def validate_schema(
     responses, which carry the read-only properties)."""
     registry, _ = _registry(keep_readonly)
     base = _uri(spec_relpath)
-    rooted = (
-        {"$ref": base + schema["$ref"]}
-        if set(schema) == {"$ref"} and schema["$ref"].startswith("#")
-        else {
-            "id": base,
-            **schema,
-        }
-    )
+    if set(schema) == {"$ref"}:  # Draft 4 ignores every sibling of $ref, `id` included: resolve it here
+        ref = schema["$ref"]
+        rooted = {"$ref": base + ref if ref.startswith("#") else urljoin(base, ref)}
+    else:
+        rooted = {"id": base, **schema}
     validator = Draft4Validator(rooted, registry=registry)
     out: list[str] = []
     for err in sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.absolute_path))):

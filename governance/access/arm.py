@@ -111,13 +111,17 @@ class Arm:
         return list(self.http.pages(url, params={"$filter": "atScope()", "api-version": AUTHORIZATION_API}))
 
     def role_definition(self, definition_id: str) -> dict[str, Any]:
-        """A role definition by its full id, read once per run."""
+        """A role definition by its full id, read once per run; {} when it no longer exists (an assignment
+        left behind by a deleted custom role grants nothing)."""
         key = definition_id.lower()
         if key not in self._definitions:
             resp = self.http.send(
-                "GET", f"{self.endpoint}{definition_id}", params={"api-version": AUTHORIZATION_API}
+                "GET",
+                f"{self.endpoint}{definition_id}",
+                params={"api-version": AUTHORIZATION_API},
+                ok_missing=True,
             )
-            self._definitions[key] = resp.body or {}
+            self._definitions[key] = (resp.body or {}) if resp.status != 404 else {}
         return self._definitions[key]
 
     def accounts_for(self, datasets: list[AdlsDataset]) -> tuple[list[Account], list[AdlsDataset]]:

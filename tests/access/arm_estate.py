@@ -29,6 +29,11 @@ OPS = "0b500000-0000-0000-0000-000000000006"
 BI = "b1b10000-0000-0000-0000-000000000007"
 VIEWER = "f1e00000-0000-0000-0000-000000000008"
 
+SUPPORT = "5a990000-0000-0000-0000-000000000009"
+CONDITION = (
+    "@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name] StringEqualsIgnoreCase 'gold'"
+)
+
 BLOBS = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs"
 BUILTIN = {
     "Storage Blob Data Reader": (
@@ -107,7 +112,7 @@ def _definition(name: str, guid: str, perms: list[dict[str, Any]], custom: bool)
 
 
 def _assignment(n: int, scope: str, role: str, principal: str, ptype: str = "User") -> dict[str, Any]:
-    guid = (BUILTIN.get(role) or CUSTOM[role])[0]
+    guid = (BUILTIN.get(role) or CUSTOM.get(role) or ("9a000000-0000-0000-0000-0000000000ff", []))[0]
     name = f"00000000-0000-0000-0000-{n:012d}"
     return {
         "id": f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}",
@@ -181,6 +186,15 @@ def fill(state: State) -> None:
             9, f"{ACCT_CUSTOMERS}/blobServices/default/containers/scratch", "Storage Blob Data Reader", VIEWER
         ),
         _assignment(10, ACCT_CUSTOMERS, "Storage Blob Data Reader", CS_LEAD),
+        {
+            **_assignment(11, ACCT_CUSTOMERS, "Storage Blob Data Reader", SUPPORT),
+            "properties": {
+                **_assignment(11, ACCT_CUSTOMERS, "Storage Blob Data Reader", SUPPORT)["properties"],
+                "condition": CONDITION,
+                "conditionVersion": "2.0",
+            },
+        },
+        _assignment(12, RG_LAKE, "Deleted Custom Role", ANALYST),  # its definition is gone: grants nothing
     ]
     state.storage_accounts = [
         _account(
@@ -291,6 +305,9 @@ EXPECTED = {
         "Storage Metadata Wildcard",
     ),
     (ETL, "silver.transactions", "PII", ACCT_EVENTS, "Lake Auditor"),
+    # an ABAC condition is reported, not evaluated: the assignment counts as a read of both containers
+    (SUPPORT, "gold.customer360", "PII", ACCT_CUSTOMERS, "Storage Blob Data Reader"),
+    (SUPPORT, "silver.customers", "PII", ACCT_CUSTOMERS, "Storage Blob Data Reader"),
 }
 
 CONFIG = """\

@@ -9,6 +9,7 @@ import pytest
 from arm_estate import (
     ACCT_EVENTS,
     ANALYST,
+    CONDITION,
     EXPECTED,
     OPS,
     RG_OTHER,
@@ -33,6 +34,7 @@ def test_azure_rbac_violations_are_found_exactly(tmp_path: Path, arm: ArmServer)
     assert out["sources"] == ["azure"]
     got = {(v["principal"], v["dataset"], v["label"], v["scope"], v["via"]) for v in out["violations"]}
     assert got == EXPECTED
+    assert {v["condition"] for v in out["violations"] if "condition" in v} == {CONDITION}
     for v in out["violations"]:
         assert v["source"] == "azure"
         assert v["fix"] == f"az role assignment delete --ids {v['assignment_id']}"

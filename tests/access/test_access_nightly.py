@@ -20,7 +20,7 @@ def test_nightly_steps_and_audit_section(tmp_path: Path, arm: ArmServer) -> None
     assert proc.returncode == 1, proc.stderr
     steps = {s["name"]: s for s in json.loads(proc.stdout)["steps"]}
     assert steps["access-azure"]["status"] == "failed"
-    assert steps["access-azure"]["summary"] == "8 violation(s) (azure, synapse)"
+    assert steps["access-azure"]["summary"] == "10 violation(s) (azure, synapse)"
     assert steps["posture"]["status"] == "failed"
     assert steps["posture"]["summary"] == "5 finding(s) on 2 account(s)"
     report = next((tmp_path / "reports").glob("audit-*.html")).read_text()

@@ -157,7 +157,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if query.get("api-version") != API[api]:
             self._invalid([f"request: api-version {query.get('api-version')!r}, expected {API[api]}"])
-            self._error(spec, 400, "InvalidApiVersionParameter", f"api-version must be {API[api]}")
+            self._send(400, {"error": {"code": "InvalidApiVersionParameter", "message": f"use {API[api]}"}})
             return
         handler()
 
