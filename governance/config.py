@@ -251,6 +251,51 @@ class AlertsConfig(Spec):
         return v
 
 
+class SynapseConfig(Spec):
+    """`azure.synapse:` — the workspace whose roles and SQL grants `access check --source synapse` reads."""
+
+    workspace_endpoint: str | None = Field(
+        None, description="https://WORKSPACE.dev.azuresynapse.net (data plane); ${VAR} allowed"
+    )
+    sql_connection: str | None = Field(
+        None, description="a `connections:` entry pointing at the Synapse SQL pool (catalog views are read)"
+    )
+    read_actions: list[str] = Field(
+        default_factory=lambda: [
+            "Microsoft.Synapse/workspaces/bigDataPools/useCompute/action",
+            "Microsoft.Synapse/workspaces/credentials/useSecret/action",
+        ],
+        description="a workspace role whose actions or dataActions (wildcards honoured) grant one of these "
+        "reads the workspace's data (through the workspace identity)",
+    )
+
+    @field_validator("workspace_endpoint")
+    @classmethod
+    def _endpoint(cls, v: str | None) -> str | None:
+        return _endpoint_ok(v)
+
+
+class AzureConfig(Spec):
+    """`azure:` — the subscription that access and posture checks read (ARM metadata only)."""
+
+    subscription_id: str = Field(description="${VAR} allowed")
+    arm_endpoint: str = Field("https://management.azure.com", description="${VAR} allowed")
+    max_retries: int = Field(3, ge=0)
+    timeout_seconds: float = Field(30, gt=0)
+    synapse: SynapseConfig | None = None
+
+    @field_validator("arm_endpoint")
+    @classmethod
+    def _arm(cls, v: str) -> str:
+        _endpoint_ok(v)
+        return v
+
+    def resolved(self) -> tuple[str, str]:
+        """(subscription id, ARM endpoint) with ${VAR} expanded and the endpoint checked."""
+        sub = expand_env(self.subscription_id, self.where)
+        return sub, check_endpoint(expand_env(self.arm_endpoint, self.where), self.where).rstrip("/")
+
+
 class SmtpConfig(Spec):
     host: str = "localhost"
     port: int = 25
@@ -313,6 +358,17 @@ class Config(Spec):
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
     quality: QualityConfig = Field(default_factory=QualityConfig)
     pii: PiiConfig = Field(default_factory=PiiConfig)
+    azure: AzureConfig | None = None
+
+    @model_validator(mode="after")
+    def _alerts_default_to_azure(self) -> Config:
+        """`alerts` keep their own keys; those left out default to the `azure:` section's."""
+        if self.azure is not None:
+            if self.alerts.subscription_id is None:
+                self.alerts.subscription_id = self.azure.subscription_id
+            if "arm_endpoint" not in self.alerts.model_fields_set:
+                self.alerts.arm_endpoint = self.azure.arm_endpoint
+        return self
 
     @field_validator("datasets")
     @classmethod

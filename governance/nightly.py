@@ -207,6 +207,23 @@ def _access(ctx: Context) -> StepResult:
     return result
 
 
+def _azure_access(ctx: Context) -> StepResult:
+    if ctx.project.config.azure is None:
+        raise Skip("no `azure:` section in smartflow.yaml")
+    sources = ["azure", "synapse"] if ctx.project.config.azure.synapse else ["azure"]
+    result: StepResult = service("governance.access.azure_service", "access_check")(ctx.project, sources)
+    return result
+
+
+def _posture(ctx: Context) -> StepResult:
+    if ctx.project.config.azure is None:
+        raise Skip("no `azure:` section in smartflow.yaml")
+    if not ctx.project.posture_files:
+        raise Skip("no policies/posture.yaml")
+    result: StepResult = service("governance.access.azure_service", "posture_check")(ctx.project)
+    return result
+
+
 def _anomalies(ctx: Context) -> StepResult:
     result: StepResult = service("governance.monitor.anomaly", "detect")(ctx.project)
     return result
@@ -250,6 +267,8 @@ STEPS: tuple[Step, ...] = (
     Step("pii", "PII scan", _pii),
     Step("freshness", "Freshness", _freshness),
     Step("access", "Access policies", _access),
+    Step("access-azure", "Access on Azure (RBAC, Synapse)", _azure_access),
+    Step("posture", "Storage posture", _posture),
     Step("anomalies", "Anomaly detection", _anomalies),
     Step("metrics-emit", "Metrics emit", _emit),
     Step("alerts-evaluate", "Alerts evaluate", _alerts),
@@ -368,6 +387,10 @@ def summarize(name: str, result: StepResult) -> str:
             return f"{len(ds)} datasets, {stale} stale, {missing} missing partition(s)"
         if name == "access":
             return f"{len(p.get('violations', []))} violation(s) on {len(p.get('tables', []))} table(s)"
+        if name == "access-azure":
+            return f"{len(p.get('violations', []))} violation(s) ({', '.join(p.get('sources', []))})"
+        if name == "posture":
+            return f"{len(p.get('findings', []))} finding(s) on {len(p.get('accounts', []))} account(s)"
         if name == "anomalies":
             return f"{len(p.get('anomalies', []))} anomalies"
         if name == "reports":

@@ -18,6 +18,7 @@ from governance.specs.expectations import Suite
 from governance.specs.glossary import GlossaryFile, Term
 from governance.specs.manifests import Manifest
 from governance.specs.policies import Policy, PolicyFile
+from governance.specs.posture import PostureFile
 from governance.specs.yamlio import YamlDoc, load_yaml, validate_model
 
 M = TypeVar("M", bound=BaseModel)
@@ -31,6 +32,15 @@ FOLDERS: dict[str, type[BaseModel]] = {
     "policies": PolicyFile,
     "domains": DomainFile,
 }
+# files of a folder that hold another kind: policies/posture.yaml is the storage posture policy
+SPECIAL_FILES: dict[tuple[str, str], tuple[str, type[BaseModel]]] = {
+    ("policies", "posture"): ("posture", PostureFile)
+}
+
+
+def model_for(folder: str, path: Path) -> tuple[str, type[BaseModel]]:
+    """(the project list it loads into, its model) for a file found in `folder`."""
+    return SPECIAL_FILES.get((folder, path.stem), (folder, FOLDERS[folder]))
 
 
 @dataclass
@@ -46,6 +56,7 @@ class Project:
     alert_files: list[AlertFile] = field(default_factory=list)
     policy_files: list[PolicyFile] = field(default_factory=list)
     domain_files: list[DomainFile] = field(default_factory=list)
+    posture_files: list[PostureFile] = field(default_factory=list)
 
     # --- paths -------------------------------------------------------------------------------
     @property
@@ -126,6 +137,7 @@ class Project:
             "alerts": self.alert_files,
             "policies": self.policy_files,
             "domains": self.domain_files,
+            "posture": self.posture_files,
         }
 
     def locate(self, obj: object, *keys: str | int) -> Location:
@@ -171,8 +183,9 @@ def load_project(config: str | Path | None = None) -> Project:
     if doc is not None:
         project.docs[doc.file] = doc
     targets = project.declarations_by_folder()
-    for folder, model in FOLDERS.items():
+    for folder in FOLDERS:
         for path in iter_files(root, folder):
+            target, model = model_for(folder, path)
             fdoc, errs = load_yaml(path, root)
             problems += errs
             if fdoc is None:
@@ -184,7 +197,7 @@ def load_project(config: str | Path | None = None) -> Project:
             obj, errs = validate_model(model, fdoc)
             problems += errs
             if obj is not None:
-                targets[folder].append(obj)
+                targets[target].append(obj)
     if problems:
         raise InputError(problems)
     return project

@@ -22,7 +22,7 @@ from governance.config import Config
 from governance.durations import parse_duration
 from governance.errors import Location, Problem
 from governance.metrics import METRIC_NAMES
-from governance.project import FOLDERS, Project, find_config
+from governance.project import FOLDERS, Project, find_config, model_for
 from governance.specs.expectation_types import (
     BOOLEAN_KWARGS,
     EXPECTATION_TYPES,
@@ -136,9 +136,10 @@ def load_lenient(config: str | Path | None) -> Loaded:
                 loaded.unreadable.add(key)
 
     targets = project.declarations_by_folder()
-    for folder, model in FOLDERS.items():
+    for folder in FOLDERS:
         kind = _KIND_OF_FOLDER.get(folder)
         for path in iter_files(root, folder):
+            target, model = model_for(folder, path)
             fdoc, errs = load_yaml(path, root)
             loaded.problems += errs
             if fdoc is None:
@@ -162,7 +163,7 @@ def load_lenient(config: str | Path | None) -> Loaded:
                 if kind:
                     loaded.unreadable.add(kind)
                 continue
-            targets[folder].append(obj)
+            targets[target].append(obj)
             for key, items in dropped.items():
                 if key in _KIND_OF_FOLDER.values():  # terms, labels, action_groups
                     loaded.known.setdefault(key, set()).update(_names(items))
@@ -229,7 +230,8 @@ class _Validator:
         if not self.check_data:
             return None
         try:
-            if "://" in self.p.lake_root:
+            spec = self.p.config.datasets.get(dataset)
+            if "://" in self.p.lake_root or (spec is not None and "://" in (spec.path or "")):
                 return None
             from governance.lake.resolve import arrow_schema
 
@@ -586,6 +588,36 @@ class _Validator:
                     self.add(
                         self.at(pol, "label"), f"policy for {pol.label}: no allowed_roles (list the roles)"
                     )
+        used = {r for pol in self.p.policies for r in pol.allowed_roles}
+        for f in self.p.policy_files:
+            for role in f.principals:
+                if role not in used:
+                    self.add(
+                        self.at(f, "principals", role),
+                        f"principals: '{role}' is in no policy's allowed_roles{_suggest(role, used)}",
+                    )
+        self.posture()
+
+    def posture(self) -> None:
+        """A posture rule naming an account must name one that holds a dataset (when some are on ADLS)."""
+        from governance.lake.resolve import dataset_uri
+
+        hosts = set()
+        for spec in self.p.config.datasets.values():
+            uri = dataset_uri(self.p.lake_root, spec.path) if spec.path else ""
+            if uri.startswith(("abfss://", "abfs://")) and "@" in uri:
+                hosts.add(uri.split("@", 1)[1].split(".", 1)[0].lower())
+        if not hosts:
+            return
+        for f in self.p.posture_files:
+            for i, rule in enumerate(f.storage):
+                if "*" in rule.account or "?" in rule.account or rule.account.lower() in hosts:
+                    continue
+                self.add(
+                    self.at(f, "storage", i, "account"),
+                    f"posture rule for account '{rule.account}': no dataset is stored on it"
+                    f"{_suggest(rule.account, sorted(hosts))}",
+                )
 
 
 class _KwargChecks:

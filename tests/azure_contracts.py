@@ -13,6 +13,7 @@ API (used by the catalog and monitoring test servers):
     validate_body(spec_relpath, definition, body) -> list[str]      # [] means valid
     find_operation(spec_relpath, method, path) -> (operation, body_schema | None)
     validate_request(spec_relpath, method, path, body) -> list[str]
+    validate_response(spec_relpath, method, path, status, body) -> list[str]   # readOnly properties kept
 `spec_relpath` is relative to contracts/azure-rest-api-specs/specification (helpers.CONTRACTS).
 """
 
@@ -24,6 +25,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 from helpers import CONTRACTS
 from jsonschema import Draft4Validator
@@ -39,19 +41,20 @@ def _raw(relpath: str) -> dict[str, Any]:
     return json.loads((CONTRACTS / relpath).read_text(encoding="utf-8"))
 
 
-def _clean(node: Any) -> Any:
-    """Drop x-ms-*, discriminator and example keys, and readOnly properties, recursively."""
+def _clean(node: Any, keep_readonly: bool = False) -> Any:
+    """Drop x-ms-*, discriminator and example keys, and readOnly properties (for request bodies),
+    recursively."""
     if isinstance(node, list):
-        return [_clean(x) for x in node]
+        return [_clean(x, keep_readonly) for x in node]
     if not isinstance(node, dict):
         return node
     out: dict[str, Any] = {}
     for key, value in node.items():
         if key.startswith("x-ms-") or key in _DROPPED:
             continue
-        out[key] = _clean(value)
+        out[key] = _clean(value, keep_readonly)
     props = out.get("properties")
-    if isinstance(props, dict) and all(isinstance(v, dict) for v in props.values()):
+    if not keep_readonly and isinstance(props, dict) and all(isinstance(v, dict) for v in props.values()):
         readonly = {k for k, v in props.items() if v.get("readOnly") is True}
         if readonly:
             out["properties"] = {k: v for k, v in props.items() if k not in readonly}
@@ -64,10 +67,10 @@ def _all_of_refs(defn: dict[str, Any]) -> list[str]:
     return [x["$ref"] for x in defn.get("allOf", []) if isinstance(x, dict) and "$ref" in x]
 
 
-def _polymorphism(doc: dict[str, Any]) -> dict[str, Any]:
+def _polymorphism(doc: dict[str, Any], keep_readonly: bool = False) -> dict[str, Any]:
     """Rewrite the definitions of one swagger file so discriminated bases validate by subtype."""
     raw_defs: dict[str, Any] = doc.get("definitions", {})
-    defs = {name: _clean(d) for name, d in raw_defs.items()}
+    defs = {name: _clean(d, keep_readonly) for name, d in raw_defs.items()}
     bases = {
         name: d["discriminator"] for name, d in raw_defs.items() if isinstance(d.get("discriminator"), str)
     }
@@ -111,18 +114,19 @@ def _polymorphism(doc: dict[str, Any]) -> dict[str, Any]:
             }
         )
         defs[base] = {"anyOf": branches, _SWITCH: {"property": prop, "values": values}}
-    out = _clean({k: v for k, v in doc.items() if k != "definitions"})
+    out = _clean({k: v for k, v in doc.items() if k != "definitions"}, keep_readonly)
     out["definitions"] = defs
     return out
 
 
-@lru_cache(maxsize=1)
-def _registry() -> tuple[Registry, dict[str, dict[str, Any]]]:
+@lru_cache(maxsize=2)
+def _registry(keep_readonly: bool = False) -> tuple[Registry, dict[str, dict[str, Any]]]:
     docs: dict[str, dict[str, Any]] = {}
     for path in sorted(CONTRACTS.rglob("*.json")):
         if "examples" in path.parts:
             continue
-        docs[path.resolve().as_uri()] = _polymorphism(json.loads(path.read_text(encoding="utf-8")))
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        docs[path.resolve().as_uri()] = _polymorphism(raw, keep_readonly)
     registry: Registry = Registry().with_resources(
         (uri, Resource.from_contents(doc, default_specification=DRAFT4)) for uri, doc in docs.items()
     )
@@ -151,18 +155,18 @@ def _explain(err: ValidationError, out: list[str]) -> None:
     out.append(f"{where}: {err.message}")
 
 
-def validate_schema(spec_relpath: str, schema: dict[str, Any], body: Any) -> list[str]:
-    """Validate `body` against a schema whose `$ref`s are relative to `spec_relpath`."""
-    registry, _ = _registry()
+def validate_schema(
+    spec_relpath: str, schema: dict[str, Any], body: Any, keep_readonly: bool = False
+) -> list[str]:
+    """Validate `body` against a schema whose `$ref`s are relative to `spec_relpath` (`keep_readonly` for
+    responses, which carry the read-only properties)."""
+    registry, _ = _registry(keep_readonly)
     base = _uri(spec_relpath)
-    rooted = (
-        {"$ref": base + schema["$ref"]}
-        if set(schema) == {"$ref"} and schema["$ref"].startswith("#")
-        else {
-            "id": base,
-            **schema,
-        }
-    )
+    if set(schema) == {"$ref"}:  # Draft 4 ignores every sibling of $ref, `id` included: resolve it here
+        ref = schema["$ref"]
+        rooted = {"$ref": base + ref if ref.startswith("#") else urljoin(base, ref)}
+    else:
+        rooted = {"id": base, **schema}
     validator = Draft4Validator(rooted, registry=registry)
     out: list[str] = []
     for err in sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.absolute_path))):
@@ -236,3 +240,17 @@ def example_body(example_relpath: str, param: str | None = None) -> Any:
 
 def contracts_root() -> Path:
     return CONTRACTS
+
+
+def validate_response(spec_relpath: str, method: str, path: str, status: int, body: Any) -> list[str]:
+    """Errors of a response body against the matching operation's schema for `status` (else `default`),
+    read-only properties included; [] = valid."""
+    op, _ = find_operation(spec_relpath, method, path)
+    responses = op.get("responses", {})
+    answer = responses.get(str(status)) or responses.get("default")
+    if answer is None:
+        return [f"{method.upper()} {path}: status {status} is not a documented response"]
+    schema = answer.get("schema")
+    if schema is None:
+        return [] if body in (None, b"", "") else [f"{method.upper()} {path} {status} has no body"]
+    return validate_schema(spec_relpath, schema, body, keep_readonly=True)

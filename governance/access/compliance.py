@@ -25,8 +25,11 @@ def _ident(name: str) -> Any:
     return exp.Identifier(this=name, quoted=name != PUBLIC and not _PLAIN.fullmatch(name))
 
 
-def _statement(kind: str, table: Table, holder: str, columns: list[str] | None) -> str:
-    """GRANT/REVOKE SELECT [(cols)] ON TABLE schema.table TO|FROM holder, built as a sqlglot tree."""
+def _statement(
+    kind: str, table: Table, holder: str, columns: list[str] | None, dialect: str = "postgres"
+) -> str:
+    """GRANT/REVOKE SELECT [(cols)] ON [TABLE] schema.table TO|FROM holder, built as a sqlglot tree
+    (T-SQL has no TABLE keyword there)."""
     from sqlglot import exp
 
     privilege = exp.GrantPrivilege(
@@ -35,12 +38,12 @@ def _statement(kind: str, table: Table, holder: str, columns: list[str] | None) 
     )
     args = {
         "privileges": [privilege],
-        "kind": "TABLE",
+        "kind": "TABLE" if dialect == "postgres" else None,
         "securable": exp.Table(this=_ident(table[1]), db=_ident(table[0])),
         "principals": [exp.GrantPrincipal(this=_ident(holder))],
     }
     node = exp.Grant(**args) if kind == "GRANT" else exp.Revoke(**args)
-    return node.sql(dialect="postgres") + ";"
+    return node.sql(dialect=dialect) + ";"
 
 
 @dataclass
@@ -65,8 +68,10 @@ class TableLabels:
     columns: dict[str, set[str]]  # column -> labels (table-level labels apply to every column)
 
 
-def check_tables(grants: Grants, policies: Policies, tables: list[TableLabels]) -> dict[str, Any]:
-    """Violations, exempt roles and fix statements for the given tables (present in `grants`)."""
+def check_tables(
+    grants: Grants, policies: Policies, tables: list[TableLabels], dialect: str = "postgres"
+) -> dict[str, Any]:
+    """Violations, exempt roles and fix statements (in `dialect`) for the given tables (present in `grants`)."""
     violations: dict[tuple[str, Table], dict[str, Any]] = {}
     exempt: dict[tuple[str, str], set[str]] = {}
     fixes: dict[tuple[str, str, Table], list[str]] = {}
@@ -129,14 +134,14 @@ def check_tables(grants: Grants, policies: Policies, tables: list[TableLabels]) 
 
         if level == "table":
             keep = [c for c in acl.columns if allowed_col(c)]
-            stmts = [_statement("REVOKE", table, holder, None)]
+            stmts = [_statement("REVOKE", table, holder, None, dialect)]
             if keep:
-                stmts.append(_statement("GRANT", table, holder, keep))
+                stmts.append(_statement("GRANT", table, holder, keep, dialect))
         else:
             cols = [
                 c for c in acl.columns if holder in acl.column_grantees.get(c, set()) and not allowed_col(c)
             ]
-            stmts = [_statement("REVOKE", table, holder, cols)]
+            stmts = [_statement("REVOKE", table, holder, cols, dialect)]
         statements[(holder, level, table)] = stmts
     out = []
     for (_, table), v in sorted(violations.items(), key=lambda kv: (kv[0][1], kv[0][0])):

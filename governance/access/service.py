@@ -62,8 +62,9 @@ def _connection_policies(project: Project) -> dict[str, Policies]:
         if conn is None:
             continue
         pol = by_conn.setdefault(conn, Policies())
-        for p in f.policies:
-            pol.allowed.setdefault(p.label, set()).update(p.allowed_roles)
+        for p in f.policies:  # a role is its `principals.<role>.postgres` name, else its own name
+            names = {(f.principals[r].postgres if r in f.principals else None) or r for r in p.allowed_roles}
+            pol.allowed.setdefault(p.label, set()).update(names)
     return by_conn
 
 

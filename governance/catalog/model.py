@@ -166,6 +166,10 @@ def dataset_entity(project: Project, name: str, ds: Dataset) -> EntityState:
         return EntityState(name, "dataset", SYNAPSE_TABLE, qn, name)
     account, container, prefix = _lake_parts(project)
     rel = (ds.path or (ds.table or name).replace(".", "/")).strip("/")
+    if rel.startswith(("abfss://", "abfs://")):  # an absolute dataset URL names its own account
+        u = urlparse(rel)
+        container, _, host = (u.netloc or "").partition("@")
+        account, prefix, rel = host.split(".", 1)[0], "", u.path.strip("/")
     path = f"{prefix}/{rel}" if prefix else rel
     pattern = (
         pv.qualified_name_pattern

@@ -55,7 +55,10 @@ def storage_options(project: Project) -> dict[str, str]:
     """delta-rs / object_store options for a remote lake: AZURE_STORAGE_* from the environment, then
     `lake.storage_options` (values may use ${VAR}); azure-identity style credentials (client secret,
     managed identity, Azure CLI) are picked up by object_store itself."""
-    if "://" not in project.lake_root:
+    remote = "://" in project.lake_root or any(
+        "://" in (d.path or "") for d in project.config.datasets.values()
+    )
+    if not remote:
         return {}
     opts = {_ENV_KEYS.get(k, k.lower()): os.environ[k] for k in _ENV_OPTIONS if k in os.environ}
     for key, value in project.config.lake.storage_options.items():
@@ -63,11 +66,19 @@ def storage_options(project: Project) -> dict[str, str]:
     return opts
 
 
+def dataset_uri(lake_root: str, path: str) -> str:
+    """A dataset's location: its `path` when it is an absolute URL (an estate on several storage accounts),
+    else `path` under `lake.root`."""
+    if "://" in path:
+        return path.rstrip("/")
+    return f"{lake_root}/{path.strip('/')}"
+
+
 def locate(project: Project, name: str) -> DatasetLocation:
     spec = project.dataset(name)
     if spec.format in ("delta", "parquet"):
         assert spec.path is not None
-        uri = f"{project.lake_root}/{spec.path.strip('/')}"
+        uri = dataset_uri(project.lake_root, spec.path)
         return DatasetLocation(name, spec, uri, storage_options(project))
     return DatasetLocation(name, spec)
 

@@ -38,6 +38,8 @@ def dataset_ref(project: Project, name: str) -> tuple[str, str]:
     if ds.format in ("delta", "parquet") and ds.path:
         root = project.lake_root
         path = ds.path.strip("/")
+        if "://" in path:  # an absolute dataset URL: its own account and container
+            root, path = path, ""
         if root.startswith("abfss://"):
             authority, _, base = root[len("abfss://") :].partition("/")
             return f"abfss://{authority}", "/".join(p for p in (base, path) if p)

@@ -269,6 +269,8 @@ def build(
         "drift": run.section("catalog-drift"),
         "alerts": declared,
         "domains": declared,
+        "azure_access": run.section("access-azure"),
+        "posture": run.section("posture"),
     }
     return {
         "kind": "audit",
@@ -298,4 +300,19 @@ def build(
         "alerts": alert_coverage(project),
         "domains": unified_catalog(project, run),
         "coverage_trend": coverage_trend(history or []),
+        "azure": azure_evidence(run),
+    }
+
+
+def azure_evidence(run: Run) -> dict[str, Any]:
+    """Who can read labelled data on Azure (RBAC, Synapse) and the storage posture findings, each with its fix."""
+    access = run.payload("access-azure") or {}
+    posture = run.payload("posture") or {}
+    return {
+        "sources": access.get("sources", []),
+        "violations": access.get("violations", []),
+        "key_access": access.get("key_access", []),
+        "errors": access.get("errors", []) + posture.get("errors", []),
+        "findings": posture.get("findings", []),
+        "accounts": posture.get("accounts", []),
     }

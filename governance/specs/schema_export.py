@@ -25,6 +25,7 @@ from governance.specs.expectations import Suite
 from governance.specs.glossary import GlossaryFile
 from governance.specs.manifests import Manifest
 from governance.specs.policies import PolicyFile
+from governance.specs.posture import PostureFile
 
 BASE_ID = "https://schemas.smartflow.example/smartflow-gov"
 
@@ -73,7 +74,14 @@ KINDS: dict[str, tuple[type[BaseModel], str, str, str]] = {
         PolicyFile,
         "policies/**/*.yaml",
         "Access policies",
-        "Which warehouse roles may read data carrying each classification label.",
+        "Which roles may read data carrying each classification label, and who each role is on each platform.",
+    ),
+    "posture": (
+        PostureFile,
+        "policies/posture.yaml",
+        "Storage posture",
+        "How the storage accounts and containers holding datasets must be configured (encryption, TLS, "
+        "public access).",
     ),
     "domains": (
         DomainFile,

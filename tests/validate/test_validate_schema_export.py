@@ -29,7 +29,7 @@ MODELINE = re.compile(r"^# yaml-language-server: \$schema=(\S+)$", re.M)
 def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("schemas")
     proc = run_cli("--output", "json", "schema", "export", str(out), check=0)
-    assert set(json.loads(proc.stdout)["schemas"]) == {"smartflow", *KIND_OF.values()}
+    assert set(json.loads(proc.stdout)["schemas"]) == {"smartflow", "posture", *KIND_OF.values()}
     return out
 
 
@@ -42,7 +42,10 @@ def validator(exported: Path, kind: str) -> Draft202012Validator:
 def repo_files() -> list[tuple[str, Path]]:
     files = [("smartflow", REPO / "smartflow.yaml")]
     for folder, kind in KIND_OF.items():
-        files += [(kind, p) for p in sorted((REPO / folder).rglob("*.yaml"))]
+        files += [
+            ("posture" if (folder, p.stem) == ("policies", "posture") else kind, p)
+            for p in sorted((REPO / folder).rglob("*.yaml"))
+        ]
     return files
 
 
