@@ -49,6 +49,31 @@ def scrub(message: str) -> str:
     return re.sub(r"'([^']*)'", lambda m: "'" + (mask(m.group(1)) or "") + "'", message)[:2000]
 
 
+class EngineLost(InfraError):
+    """The engine or its connection is gone (connection killed, server down, data files vanished,
+    timeout): no later query on it can succeed, unlike a query that is wrong for the data."""
+
+
+def is_lost(exc: BaseException) -> bool:
+    """Whether an engine's exception means the engine is gone rather than the query being at fault."""
+    if isinstance(exc, ConnectionError | TimeoutError | OSError):
+        return True
+    try:
+        import sqlalchemy.exc as sa_exc
+    except ImportError:  # pragma: no cover - sqlalchemy is a dependency
+        sa_exc = None  # type: ignore[assignment]
+    if sa_exc is not None and isinstance(exc, sa_exc.DBAPIError):
+        return bool(exc.connection_invalidated) or isinstance(
+            exc, sa_exc.OperationalError | sa_exc.InterfaceError
+        )
+    if sa_exc is not None and isinstance(exc, sa_exc.ResourceClosedError | sa_exc.TimeoutError):
+        return True
+    name = type(exc).__name__
+    # duckdb: IOException (a file vanished), ConnectionException (closed), InterruptException;
+    # py4j: the Spark driver went away
+    return name in ("IOException", "ConnectionException", "InterruptException", "Py4JNetworkError")
+
+
 def view_name(dataset: str) -> str:
     """A safe view name for a dataset (dots and other characters become underscores)."""
     return "sfg_" + re.sub(r"[^A-Za-z0-9_]", "_", dataset)
@@ -87,7 +112,11 @@ class Engine(ABC):
         except InfraError:
             raise
         except Exception as exc:  # engine-specific error types
-            raise InfraError(f"{self.kind} query failed: {type(exc).__name__}: {scrub(str(exc))}") from exc
+            error = EngineLost if is_lost(exc) else InfraError
+            first = scrub(str(exc)).strip().splitlines()
+            raise error(
+                f"{self.kind} query failed: {type(exc).__name__}: {first[0] if first else ''}"
+            ) from exc
 
     def close(self) -> None:  # noqa: B027 - optional for engines with nothing to release
         pass

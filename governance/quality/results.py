@@ -8,17 +8,22 @@ from pathlib import Path
 from typing import Any
 
 from governance.metrics import Metric, record
-from governance.quality.runner import Outcome
+from governance.quality.runner import Outcome, Spec
 
 
 def statistics(outcomes: list[Outcome]) -> dict[str, Any]:
+    """GX's statistics plus `errored_expectations`. An error is neither a success nor a failure, so
+    `success_percent` is over the expectations that were evaluated (None when none was)."""
     n = len(outcomes)
-    ok = sum(o.success for o in outcomes)
+    ok = sum(1 for o in outcomes if o.error is None and o.success)
+    errored = sum(1 for o in outcomes if o.error is not None)
+    judged = n - errored
     return {
         "evaluated_expectations": n,
         "successful_expectations": ok,
-        "unsuccessful_expectations": n - ok,
-        "success_percent": round(100.0 * ok / n, 1) if n else 100.0,
+        "unsuccessful_expectations": judged - ok,
+        "errored_expectations": errored,
+        "success_percent": round(100.0 * ok / judged, 1) if judged else (None if errored else 100.0),
     }
 
 
@@ -35,7 +40,7 @@ def suite_result(
         "suite_name": suite,
         "dataset": dataset,
         "layer": layer,
-        "success": all(o.success for o in outcomes),
+        "success": all(o.success and o.error is None for o in outcomes),
         "statistics": statistics(outcomes),
         "results": [o.as_gx() for o in outcomes],
         "queries": queries,
@@ -44,24 +49,21 @@ def suite_result(
     }
 
 
-def error_result(suite: str, dataset: str, layer: str, message: str, n: int) -> dict[str, Any]:
-    """A dataset that could not be validated (engine down, missing table): reported, not fatal to the run."""
-    return {
-        "suite_name": suite,
-        "dataset": dataset,
-        "layer": layer,
-        "success": False,
-        "statistics": {
-            "evaluated_expectations": 0,
-            "successful_expectations": 0,
-            "unsuccessful_expectations": n,
-            "success_percent": 0.0,
-        },
-        "results": [],
-        "queries": 0,
-        "rows_validated": None,
-        "error": message,
-    }
+def error_result(
+    suite: str, dataset: str, layer: str, message: str, specs: list[Spec], **extra: Any
+) -> dict[str, Any]:
+    """A dataset that could not be validated (engine down, missing table): every expectation is an
+    error with the dataset's message; reported, not fatal to the run."""
+    line = (message.strip().splitlines() or [""])[0]
+    outcomes = [Outcome(spec, False, {}, error=line, infra=True) for spec in specs]
+    return {**suite_result(suite, dataset, layer, outcomes, 0, None, **extra), "error": line}
+
+
+def outcome_kind(result: dict[str, Any]) -> str:
+    """success | failure | error, for one result of the JSON (SPEC §6.1)."""
+    if (result.get("exception_info") or {}).get("raised_exception"):
+        return "error"
+    return "success" if result.get("success") else "failure"
 
 
 def expectation_label(result: dict[str, Any]) -> str:
@@ -90,14 +92,20 @@ def record_metrics(state_dir: Path, payload: dict[str, Any], ts: datetime) -> in
     for s in payload["suites"]:
         dims = {"dataset": s["dataset"], "layer": s["layer"], "suite": s["suite_name"]}
         stats = s["statistics"]
-        metrics.append(Metric("quality_success_percent", stats["success_percent"], dims, ts, run_id))
+        if stats.get("errored_expectations"):
+            # an errored suite has no honest success rate: a 0 % or 100 % would fake a verdict
+            metrics.append(
+                Metric("quality_errored_expectations", stats["errored_expectations"], dims, ts, run_id)
+            )
+        elif stats.get("success_percent") is not None:
+            metrics.append(Metric("quality_success_percent", stats["success_percent"], dims, ts, run_id))
         metrics.append(
             Metric("quality_evaluated_expectations", stats["evaluated_expectations"], dims, ts, run_id)
         )
         if s.get("rows_validated") is not None:
             metrics.append(Metric("rows_validated", s["rows_validated"], dims, ts, run_id))
         for r in s["results"]:
-            count = r["result"].get("unexpected_count")
+            count = None if outcome_kind(r) == "error" else r["result"].get("unexpected_count")
             if count is not None:
                 edims = {**dims, "expectation": expectation_label(r)}
                 metrics.append(Metric("quality_unexpected_count", count, edims, ts, run_id))
@@ -111,18 +119,26 @@ def render_text(payload: dict[str, Any]) -> str:
     ]
     for s in payload["suites"]:
         stats = s["statistics"]
+        errored = stats.get("errored_expectations", 0)
+        status = "ERR " if errored and not stats.get("unsuccessful_expectations") else "FAIL"
+        inc = s.get("incremental") or {}
         head = (
-            f"{'ok  ' if s['success'] else 'FAIL'} {s['suite_name']} ({s['dataset']}): "
-            f"{stats['successful_expectations']}/{stats['evaluated_expectations']} expectations, "
-            f"{s.get('rows_validated') or 0:,} rows, {s['queries']} queries"
+            f"{'ok  ' if s['success'] else status} {s['suite_name']} ({s['dataset']}): "
+            f"{stats['successful_expectations']}/{stats['evaluated_expectations']} expectations"
+            + (f", {errored} errored" if errored else "")
+            + f", {s.get('rows_validated') or 0:,} rows, {s['queries']} queries"
+            + (f" (carried from {inc['carried_from']})" if inc.get("carried_from") else "")
         )
         lines.append(head)
         if s.get("error"):
             lines.append(f"     error: {s['error']}")
+            continue
         for r in s["results"]:
-            if r["success"]:
+            kind = outcome_kind(r)
+            if kind == "success":
                 continue
             sev = r["expectation_config"].get("severity", "error")
+            sev = "error: could not evaluate" if kind == "error" else sev
             res = r["result"]
             detail = r["exception_info"]["exception_message"] or (
                 f"{res.get('unexpected_count')} unexpected ({(res.get('unexpected_percent') or 0):.3g}%)"

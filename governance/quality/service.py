@@ -16,9 +16,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlglot import exp
+
 from governance.errors import ExitCode, InfraError, InputError
 from governance.project import Project
-from governance.quality import results
+from governance.quality import incremental, results
 from governance.quality.expectations.base import Ctx
 from governance.quality.runner import DatasetRun, Spec, validate
 from governance.results import StepResult, worst
@@ -72,6 +74,19 @@ def _engine_kind(project: Project, dataset: str, requested: str) -> str:
     return requested
 
 
+def _exit_code(suite: dict[str, Any]) -> ExitCode:
+    """3 when an expectation could not be evaluated because of the engine, 1 when an error-severity
+    expectation failed or could not be evaluated for another reason (unsupported, missing column), else 0."""
+    worst_code = ExitCode.OK
+    for r in suite["results"]:
+        kind = results.outcome_kind(r)
+        if kind == "error" and r["exception_info"].get("infrastructure"):
+            return ExitCode.INFRA
+        if kind != "success" and r["expectation_config"].get("severity", "error") == "error":
+            worst_code = ExitCode.CHECK_FAILED
+    return worst_code
+
+
 def _referenced(suites: list[Suite]) -> list[str]:
     return sorted(
         {
@@ -117,17 +132,10 @@ def run(
                 extra["quarantined"][dataset] = quarantined
         except InfraError as exc:
             log.warning("dataset %s not validated: %s", dataset, exc)
-            payloads = [
-                results.error_result(s.suite, dataset, layer, str(exc), len(s.expectations)) for s in group
-            ]
-            codes.append(ExitCode.INFRA)
+            payloads = [results.error_result(s.suite, dataset, layer, str(exc), _specs(s)) for s in group]
         for p in payloads:
             p["seconds"] = round(time.perf_counter() - t0, 3)
-            if any(
-                not r["success"] and r["expectation_config"].get("severity", "error") == "error"
-                for r in p["results"]
-            ):
-                codes.append(ExitCode.CHECK_FAILED)
+            codes.append(_exit_code(p))
         suite_payloads += payloads
     payload = {
         "run_id": run_id,
@@ -181,15 +189,11 @@ def _run_dataset(
             other=eng.relation,
         )
         info: dict[str, Any] = {"engine": kind}
-        hook = None
-        state = None
-        from governance.quality import incremental
-
+        plan: incremental.Plan | None = None
+        state_file: Path | None = None
         applicable = {k: v for k, v in scopes.items() if k in columns}
         if applicable:
             preds = [incremental.scope_predicate(ctx, k, v) for k, v in applicable.items()]
-            from sqlglot import exp
-
             ctx.scope = exp.and_(*preds) if len(preds) > 1 else preds[0]
             info["partitions"] = {k: v for k, v in applicable.items()}
         elif not scopes:
@@ -197,32 +201,10 @@ def _run_dataset(
             if len(inc) == 1 and all(s.incremental for s in group) and ds_spec.format == "delta":
                 column = inc.pop()
                 if column in columns:
-                    path = incremental.state_path(project, "+".join(s.suite for s in group))
-                    state = incremental.PartitionState.load(path)
-                    current = incremental.fingerprints(project, dataset, column)
-                    changed = sorted(v for v, fp in current.items() if state.fingerprints.get(v) != fp)
-                    removed = [v for v in state.fingerprints if v not in current]
-                    for v in removed:
-                        state.states.pop(v, None)
-                    info["incremental"] = {
-                        "partition": column,
-                        "changed": changed,
-                        "removed": removed,
-                        "stored": len(state.states),
-                    }
-                    if not changed:
-                        state.fingerprints = current
-                        state.save(path)
-                        return _skipped(group, dataset, layer, info), None
-                    ctx.scope = incremental.scope_predicate(ctx, column, changed)
-                    hook = incremental.grouped_scan(column, state, changed)
-                    state.fingerprints = {
-                        **{v: state.fingerprints[v] for v in state.fingerprints if v in current},
-                        **{v: current[v] for v in changed},
-                    }
-                    info["_state_path"] = str(path)
+                    plan, state_file = incremental.plan(project, group, column, others)
+                    info["incremental"] = plan.info()
         pii = project.pii_columns(dataset)
-        res = validate(eng, ctx, specs, project.config.quality.sample_size, pii, scan_hook=hook)
+        res = validate(eng, ctx, specs, project.config.quality.sample_size, pii, plan=plan)
         quarantined = None
         if quarantine:
             from governance.quality import quarantine as qmod
@@ -234,8 +216,14 @@ def _run_dataset(
             }
             quarantined = qmod.write(eng, ctx, failing, project.state_dir, run_id, pii)
             info["quarantined_rows"] = quarantined
-        if state is not None:
-            state.save(Path(info.pop("_state_path")))
+        if plan is not None and state_file is not None:
+            if res.queries == 0 and plan.state.run_id:
+                info["incremental"]["carried_from"] = plan.state.run_id  # nothing changed, nothing ran
+            elif any(o.infra for o in res.outcomes):
+                log.warning("%s: partition states not saved (the evaluation did not complete)", dataset)
+            else:
+                plan.commit(run_id, [o.as_gx() for o in res.outcomes], res.rows)
+                plan.state.save(state_file)
         info["_sql"] = res.sql
         log.info("%s: %d queries on %s", dataset, res.queries, kind)
         for sql in res.sql:
@@ -268,15 +256,4 @@ def _split(
         out.append(results.suite_result(s.suite, dataset, layer, mine, queries, rows, **extra))
     if out and "_sql" in info:
         out[0]["_sql"] = info["_sql"]
-    return out
-
-
-def _skipped(group: list[Suite], dataset: str, layer: str, info: dict[str, Any]) -> list[dict[str, Any]]:
-    out = []
-    for s in group:
-        p = results.suite_result(
-            s.suite, dataset, layer, [], 0, 0, **{k: v for k, v in info.items() if not k.startswith("_")}
-        )
-        p["skipped"] = "no partition added or changed since the last successful run"
-        out.append(p)
     return out
