@@ -69,9 +69,11 @@ def is_lost(exc: BaseException) -> bool:
     if sa_exc is not None and isinstance(exc, sa_exc.ResourceClosedError | sa_exc.TimeoutError):
         return True
     name = type(exc).__name__
-    # duckdb: IOException (a file vanished), ConnectionException (closed), InterruptException;
-    # py4j: the Spark driver went away
-    return name in ("IOException", "ConnectionException", "InterruptException", "Py4JNetworkError")
+    # duckdb: IOException (a file vanished), ConnectionException (closed), InterruptException, and an
+    # Arrow stream whose file is gone ("IOError: Could not open …"); py4j: the Spark driver went away
+    if name in ("IOException", "ConnectionException", "InterruptException", "Py4JNetworkError"):
+        return True
+    return "duckdb" in type(exc).__module__ and ("IOError:" in str(exc) or "IO Error:" in str(exc))
 
 
 def view_name(dataset: str) -> str:

@@ -88,7 +88,7 @@ class DatasetRun:
 
 def _error(spec: Spec, exc: BaseException, unsupported: bool = False) -> Outcome:
     lines = str(exc).strip().splitlines()
-    msg = f"{type(exc).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+    msg = f"{type(exc).__name__}: {lines[0][:300] if lines else ''}".rstrip(": ")
     return Outcome(spec, False, {}, error=msg, unsupported=unsupported, infra=isinstance(exc, EngineLost))
 
 
