@@ -12,7 +12,7 @@ Shared by quality and PII discovery. SQL is built as sqlglot trees and rendered 
 
 - `duckdb`: Delta datasets are registered as Arrow datasets (from `governance.lake.resolve`), so DuckDB
   pushes projections and filters into the scan and prunes partitions; Parquet likewise; `sql` datasets
-  are not reachable from DuckDB.
+  are not reachable from DuckDB (`load_rows` brings a small key set of them in, as Arrow data).
 - `sql`: SQLAlchemy on the dataset's `connection` (format sql, `table` may be `schema.table`); the dialect
   follows the URL (postgres, tsql for mssql/Synapse, …). File datasets are not reachable from it.
 - `spark`: a SparkSession (the active one, e.g. on Synapse, else a local one); format spark uses
@@ -120,6 +120,12 @@ class Engine(ABC):
                 f"{self.kind} query failed: {type(exc).__name__}: {first[0] if first else ''}"
             ) from exc
 
+    def load_rows(self, name: str, columns: dict[str, str], rows: list[tuple[Any, ...]]) -> exp.Table:
+        """A temporary table `name` in this engine holding `rows` (columns: name → type family), for
+        data that lives elsewhere (the key set of a referenced dataset). Values travel as parameters
+        or Arrow data, never as SQL literals."""
+        raise InfraError(f"the {self.kind} engine cannot hold rows of another source")
+
     def close(self) -> None:  # noqa: B027 - optional for engines with nothing to release
         pass
 
@@ -209,6 +215,14 @@ class DuckDBEngine(Engine):
         """Map a dataset name onto a table or view already in this connection."""
         self._views[dataset] = table
 
+    def load_rows(self, name: str, columns: dict[str, str], rows: list[tuple[Any, ...]]) -> exp.Table:
+        import pyarrow as pa
+
+        names = list(columns)
+        data = {c: [r[i] for r in rows] for i, c in enumerate(names)}
+        self.con.register(name, pa.table(data))
+        return _table(name)
+
     def relation(self, dataset: str) -> exp.Table:
         if dataset not in self._views:
             raise InfraError(f"dataset {dataset} is not registered in the duckdb engine")
@@ -275,13 +289,45 @@ class SQLEngine(Engine):
             raise InfraError(f"dataset {dataset}: table {self.tables[dataset]} not found")
         return {c["name"]: str(c["type"]).lower() for c in cols}
 
+    def load_rows(self, name: str, columns: dict[str, str], rows: list[tuple[Any, ...]]) -> exp.Table:
+        import sqlalchemy as sa
+
+        types: dict[str, Any] = {
+            "int": sa.BigInteger,
+            "float": sa.Float,
+            "decimal": sa.Numeric,
+            "date": sa.Date,
+            "timestamp": sa.DateTime,
+            "bool": sa.Boolean,
+        }
+        table_name = "#" + name if self.engine.dialect.name == "mssql" else name  # T-SQL temp tables
+        table = sa.Table(
+            table_name,
+            sa.MetaData(),
+            *[sa.Column(c, types.get(family, sa.Text)()) for c, family in columns.items()],
+            prefixes=["TEMPORARY"],
+        )
+        conn = self.connection
+        self.queries += 1
+        self.log.append(f"-- {len(rows)} rows into temporary table {table_name}")
+        try:
+            table.create(conn)
+            if rows:
+                conn.execute(table.insert(), [dict(zip(columns, r, strict=True)) for r in rows])
+            conn.commit()
+        except Exception as exc:
+            conn.rollback()
+            error = EngineLost if is_lost(exc) else InfraError
+            raise error(f"sql temporary table not loaded: {type(exc).__name__}") from exc
+        return _table(table_name)
+
     @property
     def connection(self) -> Any:
         if self._conn is None:
             try:
                 self._conn = self.engine.connect()
             except Exception as exc:
-                raise InfraError(f"sql engine unreachable: {type(exc).__name__}") from exc
+                raise EngineLost(f"sql engine unreachable: {type(exc).__name__}") from exc
         return self._conn
 
     def _run(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -335,6 +381,14 @@ class SparkEngine(Engine):
         name = view_name(dataset)
         df.createOrReplaceTempView(name)
         self._views[dataset] = name
+
+    def load_rows(self, name: str, columns: dict[str, str], rows: list[tuple[Any, ...]]) -> exp.Table:
+        import pyarrow as pa
+
+        names = list(columns)
+        data = pa.table({c: [r[i] for r in rows] for i, c in enumerate(names)})
+        self.spark.createDataFrame(data.to_pandas()).createOrReplaceTempView(name)
+        return _table(name)
 
     def relation(self, dataset: str) -> exp.Table:
         if dataset not in self._views:

@@ -108,8 +108,8 @@ def build(ctx: Ctx, specs: list[Spec]) -> tuple[list[Expectation | None], dict[i
         except (Unsupported, NotImplementedError) as exc:
             early[i] = _error(spec, exc, unsupported=True)
             impls.append(None)
-        except (InputError, ColumnMissing, KeyError, TypeError, ValueError) as exc:
-            early[i] = _error(spec, exc)
+        except (InputError, ColumnMissing, KeyError, TypeError, ValueError, InfraError) as exc:
+            early[i] = _error(spec, exc)  # InfraError: a dataset it reads is out of reach
             impls.append(None)
     return impls, early
 

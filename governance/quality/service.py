@@ -20,7 +20,7 @@ from sqlglot import exp
 
 from governance.errors import ExitCode, InfraError, InputError
 from governance.project import Project
-from governance.quality import incremental, results
+from governance.quality import incremental, references, results
 from governance.quality.expectations.base import Ctx
 from governance.quality.runner import DatasetRun, Spec, validate
 from governance.results import StepResult, worst
@@ -175,9 +175,11 @@ def _run_dataset(
     from governance.lake.engines import open_engine
 
     others = [d for d in _referenced(group) if d != dataset]
-    eng = open_engine(project, kind, [dataset, *others])
+    near = [d for d in others if references.reachable(project, kind, dataset, d)]
+    eng = open_engine(project, kind, [dataset, *near])
     try:
         columns = eng.columns(dataset)
+        other = references.bring(project, eng, group, [d for d in others if d not in near])
         ds_spec = project.dataset(dataset)
         ctx = Ctx(
             dataset=dataset,
@@ -186,7 +188,7 @@ def _run_dataset(
             columns=columns,
             order=[k for k in ds_spec.key if k in columns],
             now=now,
-            other=eng.relation,
+            other=other,
         )
         info: dict[str, Any] = {"engine": kind}
         plan: incremental.Plan | None = None
