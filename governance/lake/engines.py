@@ -89,7 +89,8 @@ class Engine(ABC):
 
     def __init__(self) -> None:
         self.queries = 0  # how many queries this engine ran (reported as "queries")
-        self.log: list[str] = []  # the SQL it ran, for -v logs
+        self.log: list[str] = []  # the SQL it ran, for -v logs (sensitive literals masked)
+        self.sensitive: set[str] = set()  # columns whose values never appear in logged SQL
 
     @abstractmethod
     def relation(self, dataset: str) -> exp.Table: ...
@@ -105,10 +106,13 @@ class Engine(ABC):
         return expr if isinstance(expr, str) else expr.sql(dialect=self.dialect)
 
     def execute(self, expr: exp.Expr | str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        from governance.lake.logged_sql import masked
+
         text = self.sql(expr)
         self.queries += 1
-        self.log.append(text)
-        log.info("%s query %d: %s", self.kind, self.queries, text)
+        shown = masked(expr, self.dialect, self.sensitive)
+        self.log.append(shown)
+        log.info("%s query %d: %s", self.kind, self.queries, shown)
         try:
             return self._run(text)
         except InfraError:

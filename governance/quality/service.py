@@ -177,6 +177,7 @@ def _run_dataset(
     others = [d for d in _referenced(group) if d != dataset]
     near = [d for d in others if references.reachable(project, kind, dataset, d)]
     eng = open_engine(project, kind, [dataset, *near])
+    eng.sensitive = set().union(*(project.pii_columns(d) for d in [dataset, *others]))
     try:
         columns = eng.columns(dataset)
         other = references.bring(project, eng, group, [d for d in others if d not in near])
