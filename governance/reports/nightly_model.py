@@ -25,6 +25,10 @@ def _failed_results(suite: dict[str, Any]) -> list[dict[str, Any]]:
     return [r for r in suite.get("results", []) if not r.get("success", True)]
 
 
+def _errored(r: dict[str, Any]) -> bool:
+    return bool((r.get("exception_info") or {}).get("raised_exception"))
+
+
 def _severity(r: dict[str, Any]) -> str:
     return str((r.get("expectation_config") or {}).get("severity") or "error")
 
@@ -36,6 +40,7 @@ def _empty_quality() -> dict[str, Any]:
         "successful": 0,
         "error_failures": 0,
         "warn_failures": 0,
+        "errored": 0,  # expectations that could not be evaluated (neither passed nor failed)
         "rows": None,
         "errors": [],
     }
@@ -55,12 +60,14 @@ def quality_by_dataset(run: Run) -> dict[str, dict[str, Any]]:
         q["suites"].append(s.get("suite_name"))
         if s.get("skipped"):
             q.setdefault("skipped", []).append(str(s["skipped"]))
-        q["evaluated"] += int(stats.get("evaluated_expectations") or 0)
+        errored = sum(1 for r in s.get("results", []) if _errored(r))
+        q["evaluated"] += int(stats.get("evaluated_expectations") or 0) - errored
         q["successful"] += int(stats.get("successful_expectations") or 0)
+        q["errored"] += errored
         for r in _failed_results(s):
-            raised = (r.get("exception_info") or {}).get("raised_exception")
-            if raised:
+            if _errored(r):
                 q["errors"].append(scrub((r.get("exception_info") or {}).get("exception_message")))
+                continue  # an error is not a failure
             if _severity(r) == "warn":
                 q["warn_failures"] += 1
             else:
@@ -78,6 +85,7 @@ def quality_by_dataset(run: Run) -> dict[str, dict[str, Any]]:
         )
         q["errors"].append(scrub(e.get("error")))
     for q in out.values():
+        q["errors"] = list(dict.fromkeys(q["errors"]))
         q["success_percent"] = round(100.0 * q["successful"] / q["evaluated"], 1) if q["evaluated"] else None
     return out
 
@@ -95,7 +103,11 @@ def dataset_status(
         why.append(f"{undeclared_pii} undeclared PII finding(s)")
     if q:
         if q["errors"]:
-            why.append("quality could not run")
+            why.append(
+                f"{q['errored']} expectation(s) could not be evaluated"
+                if q["errored"]
+                else "quality could not run"
+            )
         if q["error_failures"]:
             why.append(f"{q['error_failures']} expectation(s) failed")
     if f:
@@ -210,6 +222,7 @@ def build(project: Project, run: Run, history: list[Metric], now: datetime | Non
                         if k not in ("column", "column_list") and not isinstance(v, list | dict)
                     },
                     "severity": _severity(r),
+                    "outcome": "error" if _errored(r) else "failure",
                     "unexpected_count": res.get("unexpected_count"),
                     "unexpected_percent": res.get("unexpected_percent"),
                     "element_count": res.get("element_count"),
@@ -278,6 +291,7 @@ def build(project: Project, run: Run, history: list[Metric], now: datetime | Non
         "suspect": len(suspect),
         "expectations": sum(q["evaluated"] for q in quality.values()),
         "expectations_failed": sum(q["error_failures"] + q["warn_failures"] for q in quality.values()),
+        "expectations_errored": sum(q["errored"] for q in quality.values()),
         "success_percent": (
             round(
                 100.0
