@@ -25,6 +25,7 @@ from governance.quality.expectations.base import Ctx
 from governance.quality.runner import DatasetRun, Spec, validate
 from governance.results import StepResult, worst
 from governance.specs.expectations import Suite
+from governance.specs.quality_run import QualityRun, SuiteResult
 
 log = logging.getLogger("governance.quality")
 ENGINES = ("duckdb", "sql", "spark", "gx")
@@ -74,15 +75,14 @@ def _engine_kind(project: Project, dataset: str, requested: str) -> str:
     return requested
 
 
-def _exit_code(suite: dict[str, Any]) -> ExitCode:
+def _exit_code(suite: SuiteResult) -> ExitCode:
     """3 when an expectation could not be evaluated because of the engine, 1 when an error-severity
     expectation failed or could not be evaluated for another reason (unsupported, missing column), else 0."""
     worst_code = ExitCode.OK
-    for r in suite["results"]:
-        kind = results.outcome_kind(r)
-        if kind == "error" and r["exception_info"].get("infrastructure"):
+    for r in suite.results:
+        if r.infrastructure:
             return ExitCode.INFRA
-        if kind != "success" and r["expectation_config"].get("severity", "error") == "error":
+        if r.outcome != "success" and r.expectation_config.severity == "error":
             worst_code = ExitCode.CHECK_FAILED
     return worst_code
 
@@ -116,7 +116,7 @@ def run(
     by_dataset: dict[str, list[Suite]] = defaultdict(list)
     for s in chosen:
         by_dataset[s.dataset].append(s)
-    suite_payloads: list[dict[str, Any]] = []
+    suite_results: list[SuiteResult] = []
     codes: list[int] = [ExitCode.OK]
     extra: dict[str, Any] = {"quarantined": {}, "sql": {}}
     for dataset, group in by_dataset.items():
@@ -124,29 +124,29 @@ def run(
         t0 = time.perf_counter()
         try:
             ds_kind = _engine_kind(project, dataset, kind)
-            payloads, quarantined = _run_dataset(
+            done, quarantined, sql = _run_dataset(
                 project, dataset, group, ds_kind, scopes, quarantine, run_id, started
             )
-            extra["sql"][dataset] = payloads[0].pop("_sql", []) if payloads else []
+            extra["sql"][dataset] = sql
             if quarantined is not None:
                 extra["quarantined"][dataset] = quarantined
         except InfraError as exc:
             log.warning("dataset %s not validated: %s", dataset, exc)
-            payloads = [results.error_result(s.suite, dataset, layer, str(exc), _specs(s)) for s in group]
-        for p in payloads:
-            p["seconds"] = round(time.perf_counter() - t0, 3)
-            codes.append(_exit_code(p))
-        suite_payloads += payloads
-    payload = {
-        "run_id": run_id,
-        "success": all(p["success"] for p in suite_payloads),
-        "started_at": started.isoformat(),
-        "engine": kind,
-        "suites": suite_payloads,
-    }
-    results.store(project.state_dir, payload)
-    results.record_metrics(project.state_dir, payload, started)
-    return StepResult(payload, worst(*codes), results.render_text(payload), extra)
+            done = [results.error_result(s.suite, dataset, layer, str(exc), _specs(s)) for s in group]
+        for suite in done:
+            suite.seconds = round(time.perf_counter() - t0, 3)
+            codes.append(_exit_code(suite))
+        suite_results += done
+    outcome = QualityRun(
+        run_id=run_id,
+        success=all(s.success for s in suite_results),
+        started_at=started.isoformat(),
+        engine=kind,
+        suites=suite_results,
+    )
+    results.store(project.state_dir, outcome)
+    results.record_metrics(project.state_dir, outcome, started)
+    return StepResult(outcome.dump(), worst(*codes), results.render_text(outcome), extra)
 
 
 def _run_dataset(
@@ -158,7 +158,7 @@ def _run_dataset(
     quarantine: bool,
     run_id: str,
     now: datetime,
-) -> tuple[list[dict[str, Any]], int | None]:
+) -> tuple[list[SuiteResult], int | None, list[str]]:
     layer = project.dataset(dataset).layer
     specs: list[Spec] = []
     owners: list[int] = []
@@ -170,7 +170,7 @@ def _run_dataset(
         from governance.quality.engines.gx import validate_with_gx
 
         outcomes = validate_with_gx(project, dataset, specs, now)
-        return _split(group, dataset, layer, outcomes, owners, 0, None, {"engine": "gx"}), None
+        return _split(group, dataset, layer, outcomes, owners, 0, None, {"engine": "gx"}), None, []
 
     from governance.lake.engines import open_engine
 
@@ -227,13 +227,14 @@ def _run_dataset(
             else:
                 plan.commit(run_id, [o.as_gx() for o in res.outcomes], res.rows)
                 plan.state.save(state_file)
-        info["_sql"] = res.sql
         log.info("%s: %d queries on %s", dataset, res.queries, kind)
         for sql in res.sql:
             log.debug("%s SQL: %s", dataset, sql)
-        return _split(
-            group, dataset, layer, res.outcomes, owners, res.queries, res.rows, info, res
-        ), quarantined
+        return (
+            _split(group, dataset, layer, res.outcomes, owners, res.queries, res.rows, info, res),
+            quarantined,
+            res.sql,
+        )
     finally:
         eng.close()
 
@@ -248,15 +249,13 @@ def _split(
     rows: int | None,
     info: dict[str, Any],
     run: DatasetRun | None = None,
-) -> list[dict[str, Any]]:
+) -> list[SuiteResult]:
     """Results of the fused run, back per suite (the dataset's queries are reported on each suite)."""
     out = []
     for si, s in enumerate(group):
         mine = [o for o, owner in zip(outcomes, owners, strict=True) if owner == si]
-        extra = {k: v for k, v in info.items() if not k.startswith("_")}
+        extra = dict(info)
         if run is not None and len(group) > 1:
             extra["fused_with"] = [g.suite for g in group if g is not s]
         out.append(results.suite_result(s.suite, dataset, layer, mine, queries, rows, **extra))
-    if out and "_sql" in info:
-        out[0]["_sql"] = info["_sql"]
     return out
