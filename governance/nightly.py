@@ -24,10 +24,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from pydantic import ValidationError
+
 from governance.errors import ExitCode, GovernanceError, InfraError, InputError
 from governance.project import Project
 from governance.results import StepResult, worst
 from governance.runs import append_history, store_run
+from governance.specs.quality_run import SuiteResult
 
 log = logging.getLogger(__name__)
 
@@ -343,12 +346,12 @@ def summarize(name: str, result: StepResult) -> str:
             changes = [c for c in p.get("changes", []) if c.get("action") != "noop"]
             return f"{len(changes)} drifted object(s)" if changes else "no drift"
         if name == "quality":
-            suites = p.get("suites", [])
-            stats = [s.get("statistics", {}) for s in suites]
-            failed = sum(1 for st in stats if st.get("unsuccessful_expectations"))
-            evaluated = sum(st.get("evaluated_expectations", 0) for st in stats)
-            bad = sum(st.get("unsuccessful_expectations", 0) for st in stats)
-            errored = sum(st.get("errored_expectations", 0) for st in stats)
+            suites = [SuiteResult.model_validate(s) for s in p.get("suites", [])]
+            stats = [s.statistics for s in suites]
+            failed = sum(1 for st in stats if st.unsuccessful_expectations)
+            evaluated = sum(st.evaluated_expectations for st in stats)
+            bad = sum(st.unsuccessful_expectations for st in stats)
+            errored = sum(st.errored_expectations for st in stats)
             errs = len(p.get("errors", []))
             text = f"{len(suites)} suites, {failed} failed; {bad}/{evaluated} expectations unsuccessful"
             text += f"; {errored} could not be evaluated" if errored else ""
@@ -368,7 +371,7 @@ def summarize(name: str, result: StepResult) -> str:
             return f"{len(p.get('anomalies', []))} anomalies"
         if name == "reports":
             return ", ".join(Path(r.get("html", "")).name for r in p.get("reports", []))
-    except (AttributeError, TypeError):
+    except (AttributeError, TypeError, ValidationError):
         pass
     return _counts(p) or ", ".join(f"{k}: {len(v)}" for k, v in p.items() if isinstance(v, list)) or "done"
 
