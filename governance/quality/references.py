@@ -83,6 +83,7 @@ def bring(
 
 def _load(project: Project, engine: Engine, other: str, columns: list[str]) -> exp.Table:
     source = open_engine(project, home_kind(project, other), [other])
+    source.sensitive = project.pii_columns(other)
     try:
         types = source.columns(other)
         missing = [c for c in columns if c not in types]

@@ -173,3 +173,31 @@ def test_states_are_not_saved_after_an_evaluation_the_engine_could_not_complete(
     after, got = _verdicts(inc)
     assert after["incremental"]["changed"] == ["2026-11-04"]
     assert got == _verdicts(full)[1]
+
+
+def test_demo_lake_second_run_keeps_the_first_runs_verdicts(demo_project: Path, tmp_path: Path) -> None:
+    """The reported symptom: `demo init`, then the quality step twice with no change to the lake; the second
+    run went from "8 suites, 4 failed; 8/101 expectations unsuccessful" to "2 failed; 2/37"."""
+    import shutil
+
+    from helpers import copy_project
+
+    config = copy_project(tmp_path / "demo")
+    shutil.copytree(demo_project / "lake", tmp_path / "demo/lake")
+
+    def verdicts(project: Any) -> dict[str, list[tuple[bool, Any]]]:
+        payload = run(project).payload
+        return {
+            s["suite_name"]: [(r["success"], r["result"].get("unexpected_count")) for r in s["results"]]
+            for s in payload["suites"]
+        }
+
+    first = verdicts(load_project(config))
+    second = verdicts(load_project(config))
+    full_project = load_project(config)
+    for suite in full_project.suites:
+        suite.incremental = None
+    full = verdicts(full_project)
+    assert any(s.incremental for s in load_project(config).suites)  # the demo has incremental suites
+    assert first == second == full
+    assert sum(1 for v in first.values() if not all(ok for ok, _ in v)) >= 3  # the demo's planted defects
