@@ -92,3 +92,46 @@ def test_an_outage_is_an_error_in_results_summary_metrics_and_report(tiny: Path,
     assert model["kpis"]["expectations_errored"] == 8 and model["kpis"]["expectations_failed"] == 0
     html = Path(render(project, "nightly", tmp_path / "reports", run=stored).payload["html"]).read_text()
     assert "8 could not be evaluated" in html and 'class="badge b-error">error<' in html
+
+
+ALERTS = """\
+rules:
+  - name: quality-per-dataset
+    kind: metric
+    metric: quality_success_percent
+    dimensions: {dataset: "*"}
+    operator: LessThan
+    threshold: 99
+    aggregation: Minimum
+    window: PT1H
+    frequency: PT15M
+    severity: 2
+  - name: quality-could-not-evaluate
+    kind: metric
+    metric: quality_errored_expectations
+    dimensions: {dataset: "*"}
+    operator: GreaterThan
+    threshold: 0
+    aggregation: Maximum
+    window: PT1H
+    frequency: PT15M
+    severity: 1
+"""
+
+
+def test_alert_inputs_see_an_error_not_a_zero_percent(tiny: Path) -> None:
+    from governance.monitor.alerts.evaluate import evaluate
+
+    root = tiny.parent
+    (root / "expectations/people.yaml").write_text(PEOPLE_SUITE)
+    (root / "alerts").mkdir()
+    (root / "alerts/quality.yaml").write_text(ALERTS)
+    next((root / "lake/silver/orders").rglob("*.parquet")).unlink()
+    project = load_project(tiny)
+    assert run(project).exit_code == 3
+    rules = evaluate(project, notify=False).payload["rules"]
+    status = {(r["rule"], r["dimensions"].get("dataset")): r["status"] for r in rules}
+    # no success rate was recorded for the suite nobody could check: the threshold rule cannot fire on a fake 0 %
+    assert ("quality-per-dataset", "silver.orders") not in status
+    assert status[("quality-per-dataset", "silver.people")] == "ok"
+    assert status[("quality-could-not-evaluate", "silver.orders")] == "firing"
