@@ -102,11 +102,24 @@ def _key(value: Any) -> str:
     return "__null__" if v is None else str(v)
 
 
-def mergeable(impl: Expectation) -> bool:
-    """Exactly evaluable from merged per-partition states (else the whole table is scanned)."""
+def mergeable(impl: Expectation, sensitive: frozenset[str] | set[str] = frozenset()) -> bool:
+    """Exactly evaluable from merged per-partition states (else the whole table is scanned). A min, max,
+    sum or mean of a `sensitive` (PII) column is not kept as a state: stored states are files under
+    state_dir, where no PII value may be written."""
     if impl.needs_full_scan or impl.extras() or impl.extra_row() is not None:
         return False
-    return all(m.merge is not None for m in impl.aggregates().values())
+    metrics = impl.aggregates().values()
+    if any(_holds_value(m.expr, sensitive) for m in metrics):
+        return False
+    return all(m.merge is not None for m in metrics)
+
+
+def _holds_value(expr: exp.Expr, sensitive: frozenset[str] | set[str]) -> bool:
+    """Whether a metric is a value of a sensitive column (not a count of rows)."""
+    for agg in expr.find_all(exp.Min, exp.Max, exp.Sum, exp.Avg):
+        if any(c.name in sensitive for c in agg.find_all(exp.Column)):
+            return True
+    return False
 
 
 @dataclass
@@ -150,6 +163,7 @@ class Plan:
     changed: list[str]
     removed: list[str]
     depends: dict[str, str | None]
+    sensitive: set[str] = field(default_factory=set)  # PII columns: no value of them in a stored state
 
     @property
     def table_changed(self) -> bool:
@@ -166,6 +180,12 @@ class Plan:
         if self.table_changed or i >= len(self.state.outcomes):
             return None
         return self.state.outcomes[i]
+
+    def scope(self, ctx: Ctx) -> exp.Expr | None:
+        """The filter of the changed partitions (None: every partition changed)."""
+        if set(self.changed) == set(self.current) and not self.state.states:
+            return None
+        return scope_predicate(ctx, self.column, self.changed)
 
     def info(self) -> dict[str, Any]:
         return {
@@ -188,9 +208,7 @@ class Plan:
             return {}
         keys = {alias: _metric_key(grouped, alias) for alias in grouped.merges}
         if scan and self.changed:
-            scoped = ctx
-            if set(self.changed) != set(self.current) or self.state.states:
-                scoped = dataclasses.replace(ctx, scope=scope_predicate(ctx, self.column, self.changed))
+            scoped = dataclasses.replace(ctx, scope=self.scope(ctx))
             for part, rec in _grouped_query(engine, scoped, impls, self.column).items():
                 self.state.states.setdefault(part, {}).update(
                     {keys[a]: to_py(rec[a]) for a in grouped.merges}
@@ -213,6 +231,7 @@ class Plan:
 
 
 def plan(project: Project, suites: list[Suite], column: str, referenced: list[str]) -> tuple[Plan, Path]:
+    """What to scan and reuse for the suites of one dataset partitioned by `column`, and the state file."""
     path = state_path(project, "+".join(s.suite for s in suites))
     state = PartitionState.load(path, definition_hash(suites, column))
     current = fingerprints(project, suites[0].dataset, column)
@@ -225,7 +244,8 @@ def plan(project: Project, suites: list[Suite], column: str, referenced: list[st
     for part in changed + removed:  # (in memory) their states are rebuilt by this run's grouped query
         state.states.pop(part, None)
     depends = {d: dataset_fingerprint(project, d) for d in referenced}
-    return Plan(column, state, current, changed, removed, depends), path
+    sensitive = project.pii_columns(suites[0].dataset)
+    return Plan(column, state, current, changed, removed, depends, sensitive), path
 
 
 def scope_predicate(ctx: Ctx, column: str, values: list[str]) -> exp.Expr:

@@ -277,7 +277,9 @@ def _fetch_incremental(
 ) -> list[dict[str, Any]]:
     """Mergeable expectations from partition states; whole-table ones on the whole table when the table
     (or a dataset they read) changed, else their last result."""
-    merge_ids = {i for i, impl in enumerate(impls) if impl is not None and incremental.mergeable(impl)}
+    merge_ids = {
+        i for i, impl in enumerate(impls) if impl is not None and incremental.mergeable(impl, plan.sensitive)
+    }
     per_item: list[dict[str, Any]] = [{} for _ in impls]
     mergeables = [impl if i in merge_ids else None for i, impl in enumerate(impls)]
     if merge_ids:

@@ -8,6 +8,7 @@ infrastructure fault.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import uuid
@@ -217,7 +218,11 @@ def _run_dataset(
                 for i, impl in res.failing.items()
                 if specs[i].severity == "error"
             }
-            quarantined = qmod.write(eng, ctx, failing, project.state_dir, run_id, pii)
+            qctx = ctx
+            if plan is not None:  # only rows of the partitions this run scanned (the others already were)
+                failing = failing if plan.changed else {}
+                qctx = dataclasses.replace(ctx, scope=plan.scope(ctx) if plan.changed else None)
+            quarantined = qmod.write(eng, qctx, failing, project.state_dir, run_id, pii)
             info["quarantined_rows"] = quarantined
         if plan is not None and state_file is not None:
             if res.queries == 0 and plan.state.run_id:

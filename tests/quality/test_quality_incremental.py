@@ -201,3 +201,21 @@ def test_demo_lake_second_run_keeps_the_first_runs_verdicts(demo_project: Path, 
     assert any(s.incremental for s in load_project(config).suites)  # the demo has incremental suites
     assert first == second == full
     assert sum(1 for v in first.values() if not all(ok for ok, _ in v)) >= 3  # the demo's planted defects
+
+
+def test_quarantine_of_an_incremental_suite_takes_each_partition_once(pair: tuple[Path, Path, Path]) -> None:
+    inc, _, lake = pair
+    first = run(load_project(inc), quarantine=True).extra["quarantined"]["silver.orders"]
+    assert first > 0
+    again = run(load_project(inc), quarantine=True).extra["quarantined"]["silver.orders"]
+    assert again == 0  # nothing changed: the failing rows are already in quarantine
+    rows = orders([dt.date(2026, 11, 4)], bad=False)
+    rows["order_id"] = [f"N{i}" for i in range(10)]
+    rows["amount"][0] = -3.0
+    _append(lake, rows)
+    third = run(load_project(inc), quarantine=True).extra["quarantined"]["silver.orders"]
+    assert third == 1  # the new partition's one bad row, not the old ones again
+    table = DeltaTable(
+        str(load_project(inc).state_dir / "quality/quarantine/silver.orders")
+    ).to_pyarrow_table()
+    assert table.num_rows == first + third

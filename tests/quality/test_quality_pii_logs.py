@@ -1,5 +1,6 @@
 """SPEC §6.2 for quality: planted PII values (a duplicated e-mail that uniqueness carries back into the
-samples query, a malformed one) appear in no byte of stdout, stderr at -vv, state_dir or reports."""
+samples query, a malformed one — the column's minimum —, the column's maximum) appear in no byte of
+stdout, stderr at -vv, state_dir (incremental partition states included) or reports."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from deltalake import write_deltalake
 from helpers import run_cli
 from tiny_lake import DAYS, orders
 
-PLANTED = ("twin.sister@planted.example", "jane.doe(at)example.com")
+PLANTED = ("twin.sister@planted.example", "jane.doe(at)example.com", "zed.zulu@planted.example")
 
 
 def _every_byte(folder: Path) -> bytes:
@@ -22,13 +23,18 @@ def test_planted_pii_never_leaves_at_vv(tiny: Path, tmp_path: Path) -> None:
     root = tiny.parent
     rows = orders(DAYS)  # day one's e-mail 5 is "jane.doe(at)example.com"
     rows["email"][6] = rows["email"][7] = PLANTED[0]
+    rows["email"][8] = PLANTED[2]
     write_deltalake(
         str(root / "lake/silver/orders"), pa.table(rows), partition_by=["order_date"], mode="overwrite"
     )
     suite = root / "expectations/orders.yaml"
     suite.write_text(
-        suite.read_text()
+        suite.read_text().replace(
+            "dataset: silver.orders\n", "dataset: silver.orders\nincremental: {partition: order_date}\n"
+        )
         + "  - {type: expect_column_values_to_be_unique, kwargs: {column: email}}\n"
+        + "  - {type: expect_column_max_to_be_between, kwargs: {column: email, min_value: a}}\n"
+        + "  - {type: expect_column_min_to_be_between, kwargs: {column: email, min_value: a}}\n"
         + "  - {type: expect_column_values_to_not_be_in_set, kwargs: {column: email, value_set: [x@y.z]}}\n"
     )
     reports = tmp_path / "reports"
