@@ -1,9 +1,10 @@
 """`quality run`: every selected suite, fused per dataset, on the engine where the data lives.
 
 Suites on the same dataset are compiled together (one scan for all of them). A dataset that cannot be
-validated (missing table, engine down) becomes that dataset's error; the others still run. Exit code:
-1 when an error-severity expectation fails (warn failures do not fail the run), 3 when a dataset hit an
-infrastructure fault.
+validated (missing table, engine down) gets an error result for each of its expectations; the others
+still run. An error is neither a success nor a failure (SPEC §6.1). Exit code: 3 when an expectation
+could not be evaluated because of the infrastructure, else 1 when an error-severity expectation failed
+or errored for a reason of its own (warn failures do not fail the run), else 0.
 """
 
 from __future__ import annotations
@@ -206,7 +207,10 @@ def _run_dataset(
                 column = inc.pop()
                 if column in columns:
                     plan, state_file = incremental.plan(project, group, column, others)
-                    info["incremental"] = plan.info()
+                    if not plan.current:  # an empty table has no partition to keep a state for
+                        plan = state_file = None
+                    else:
+                        info["incremental"] = plan.info()
         pii = project.pii_columns(dataset)
         res = validate(eng, ctx, specs, project.config.quality.sample_size, pii, plan=plan)
         quarantined = None
