@@ -1,7 +1,9 @@
 """Validate one dataset's expectations on one engine: compile, run the scan (+ extra, + samples), evaluate.
 
 A query that fails as a whole (e.g. a regex on a numeric column) is retried per expectation, so only the
-expectation at fault reports an exception (GX's `catch_exceptions`), never the whole suite.
+expectation at fault reports an exception (GX's `catch_exceptions`), never the whole suite. An engine that
+is gone (`EngineLost`: connection killed, files vanished) is not retried: every expectation not yet
+evaluated becomes an error marked `infrastructure`. Errors are neither successes nor failures.
 """
 
 from __future__ import annotations
@@ -44,11 +46,6 @@ class Outcome:
     unsupported: bool = False
     impl: Expectation | None = None
     infra: bool = False  # the error is the engine's (query or connection failed), not the expectation's
-
-    @property
-    def failed(self) -> bool:
-        """A failure: evaluated, and not successful (an error is not a failure)."""
-        return self.error is None and not self.success
 
     @classmethod
     def from_gx(cls, spec: Spec, result: dict[str, Any]) -> Outcome:
