@@ -21,6 +21,7 @@ METRIC_NAMES = (
     "quality_success_percent",
     "quality_unexpected_count",
     "quality_evaluated_expectations",
+    "quality_errored_expectations",  # suites with errors: no success rate is emitted for them
     "rows_validated",
     "freshness_lag_minutes",
     "missing_partitions",

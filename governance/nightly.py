@@ -24,9 +24,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from pydantic import ValidationError
+
 from governance.errors import ExitCode, GovernanceError, InfraError, InputError
 from governance.project import Project
 from governance.results import StepResult, worst
+from governance.runs import append_history, store_run
+from governance.specs.quality_run import SuiteResult
 
 log = logging.getLogger(__name__)
 
@@ -369,12 +373,15 @@ def summarize(name: str, result: StepResult) -> str:
             changes = [c for c in p.get("changes", []) if c.get("action") != "noop"]
             return f"{len(changes)} drifted object(s)" if changes else "no drift"
         if name == "quality":
-            suites = p.get("suites", [])
-            failed = sum(1 for s in suites if not s.get("success", True))
-            evaluated = sum(s.get("statistics", {}).get("evaluated_expectations", 0) for s in suites)
-            bad = sum(s.get("statistics", {}).get("unsuccessful_expectations", 0) for s in suites)
+            suites = [SuiteResult.model_validate(s) for s in p.get("suites", [])]
+            stats = [s.statistics for s in suites]
+            failed = sum(1 for st in stats if st.unsuccessful_expectations)
+            evaluated = sum(st.evaluated_expectations for st in stats)
+            bad = sum(st.unsuccessful_expectations for st in stats)
+            errored = sum(st.errored_expectations for st in stats)
             errs = len(p.get("errors", []))
             text = f"{len(suites)} suites, {failed} failed; {bad}/{evaluated} expectations unsuccessful"
+            text += f"; {errored} could not be evaluated" if errored else ""
             return text + (f"; {errs} dataset error(s)" if errs else "")
         if name == "pii":
             findings = p.get("findings", [])
@@ -395,7 +402,7 @@ def summarize(name: str, result: StepResult) -> str:
             return f"{len(p.get('anomalies', []))} anomalies"
         if name == "reports":
             return ", ".join(Path(r.get("html", "")).name for r in p.get("reports", []))
-    except (AttributeError, TypeError):
+    except (AttributeError, TypeError, ValidationError):
         pass
     return _counts(p) or ", ".join(f"{k}: {len(v)}" for k, v in p.items() if isinstance(v, list)) or "done"
 
@@ -434,50 +441,6 @@ def build_summary(ctx: Context, finished: datetime, include_results: bool = Fals
     if include_results:
         summary["results"] = {name: r.payload for name, r in ctx.results.items()}
     return summary
-
-
-# --------------------------------------------------------------------------------------------- run store
-def runs_dir(state_dir: Path) -> Path:
-    return state_dir / "runs"
-
-
-def store_run(state_dir: Path, summary: dict[str, Any]) -> Path:
-    """runs/<run_id>.json (summary + step payloads) and runs/latest.json; atomic writes."""
-    from governance.output import dumps
-
-    d = runs_dir(state_dir)
-    d.mkdir(parents=True, exist_ok=True)
-    text = dumps(summary)
-    path = d / f"{summary['run_id']}.json"
-    for target in (path, d / "latest.json"):
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
-    return path
-
-
-def append_history(state_dir: Path, summary: dict[str, Any]) -> None:
-    from governance.output import dumps
-
-    brief = {k: v for k, v in summary.items() if k != "results"}
-    with (runs_dir(state_dir) / "history.jsonl").open("a", encoding="utf-8") as fh:
-        fh.write(dumps(brief, indent=None) + "\n")
-
-
-def latest_run(state_dir: Path) -> dict[str, Any] | None:
-    path = runs_dir(state_dir) / "latest.json"
-    if not path.exists():
-        return None
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data
-
-
-def run_history(state_dir: Path, limit: int = 60) -> list[dict[str, Any]]:
-    path = runs_dir(state_dir) / "history.jsonl"
-    if not path.exists():
-        return []
-    lines = path.read_text(encoding="utf-8").splitlines()[-limit:]
-    return [json.loads(line) for line in lines if line.strip()]
 
 
 # --------------------------------------------------------------------------------------------- lock

@@ -12,7 +12,7 @@ Shared by quality and PII discovery. SQL is built as sqlglot trees and rendered 
 
 - `duckdb`: Delta datasets are registered as Arrow datasets (from `governance.lake.resolve`), so DuckDB
   pushes projections and filters into the scan and prunes partitions; Parquet likewise; `sql` datasets
-  are not reachable from DuckDB.
+  are not reachable from DuckDB (`load_rows` brings a small key set of them in, as Arrow data).
 - `sql`: SQLAlchemy on the dataset's `connection` (format sql, `table` may be `schema.table`); the dialect
   follows the URL (postgres, tsql for mssql/Synapse, …). File datasets are not reachable from it.
 - `spark`: a SparkSession (the active one, e.g. on Synapse, else a local one); format spark uses
@@ -49,6 +49,33 @@ def scrub(message: str) -> str:
     return re.sub(r"'([^']*)'", lambda m: "'" + (mask(m.group(1)) or "") + "'", message)[:2000]
 
 
+class EngineLost(InfraError):
+    """The engine or its connection is gone (connection killed, server down, data files vanished,
+    timeout): no later query on it can succeed, unlike a query that is wrong for the data."""
+
+
+def is_lost(exc: BaseException) -> bool:
+    """Whether an engine's exception means the engine is gone rather than the query being at fault."""
+    if isinstance(exc, ConnectionError | TimeoutError | OSError):
+        return True
+    try:
+        import sqlalchemy.exc as sa_exc
+    except ImportError:  # pragma: no cover - sqlalchemy is a dependency
+        sa_exc = None  # type: ignore[assignment]
+    if sa_exc is not None and isinstance(exc, sa_exc.DBAPIError):
+        return bool(exc.connection_invalidated) or isinstance(
+            exc, sa_exc.OperationalError | sa_exc.InterfaceError
+        )
+    if sa_exc is not None and isinstance(exc, sa_exc.ResourceClosedError | sa_exc.TimeoutError):
+        return True
+    name = type(exc).__name__
+    # duckdb: IOException (a file vanished), ConnectionException (closed), InterruptException, and an
+    # Arrow stream whose file is gone ("IOError: Could not open …"); py4j: the Spark driver went away
+    if name in ("IOException", "ConnectionException", "InterruptException", "Py4JNetworkError"):
+        return True
+    return "duckdb" in type(exc).__module__ and ("IOError:" in str(exc) or "IO Error:" in str(exc))
+
+
 def view_name(dataset: str) -> str:
     """A safe view name for a dataset (dots and other characters become underscores)."""
     return "sfg_" + re.sub(r"[^A-Za-z0-9_]", "_", dataset)
@@ -62,7 +89,8 @@ class Engine(ABC):
 
     def __init__(self) -> None:
         self.queries = 0  # how many queries this engine ran (reported as "queries")
-        self.log: list[str] = []  # the SQL it ran, for -v logs
+        self.log: list[str] = []  # the SQL it ran, for -v logs (sensitive literals masked)
+        self.sensitive: set[str] = set()  # columns whose values never appear in logged SQL
 
     @abstractmethod
     def relation(self, dataset: str) -> exp.Table: ...
@@ -78,16 +106,29 @@ class Engine(ABC):
         return expr if isinstance(expr, str) else expr.sql(dialect=self.dialect)
 
     def execute(self, expr: exp.Expr | str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        from governance.lake.logged_sql import masked
+
         text = self.sql(expr)
         self.queries += 1
-        self.log.append(text)
-        log.info("%s query %d: %s", self.kind, self.queries, text)
+        shown = masked(expr, self.dialect, self.sensitive)
+        self.log.append(shown)
+        log.info("%s query %d: %s", self.kind, self.queries, shown)
         try:
             return self._run(text)
         except InfraError:
             raise
         except Exception as exc:  # engine-specific error types
-            raise InfraError(f"{self.kind} query failed: {type(exc).__name__}: {scrub(str(exc))}") from exc
+            error = EngineLost if is_lost(exc) else InfraError
+            first = scrub(str(exc)).strip().splitlines()
+            raise error(
+                f"{self.kind} query failed: {type(exc).__name__}: {first[0] if first else ''}"
+            ) from exc
+
+    def load_rows(self, name: str, columns: dict[str, str], rows: list[tuple[Any, ...]]) -> exp.Table:
+        """A temporary table `name` in this engine holding `rows` (columns: name → type family), for
+        data that lives elsewhere (the key set of a referenced dataset). Values travel as parameters
+        or Arrow data, never as SQL literals."""
+        raise InfraError(f"the {self.kind} engine cannot hold rows of another source")
 
     def close(self) -> None:  # noqa: B027 - optional for engines with nothing to release
         pass
@@ -180,6 +221,14 @@ class DuckDBEngine(Engine):
         """Map a dataset name onto a table or view already in this connection."""
         self._views[dataset] = table
 
+    def load_rows(self, name: str, columns: dict[str, str], rows: list[tuple[Any, ...]]) -> exp.Table:
+        import pyarrow as pa
+
+        names = list(columns)
+        data = {c: [r[i] for r in rows] for i, c in enumerate(names)}
+        self.con.register(name, pa.table(data))
+        return _table(name)
+
     def relation(self, dataset: str) -> exp.Table:
         if dataset not in self._views:
             raise InfraError(f"dataset {dataset} is not registered in the duckdb engine")
@@ -246,13 +295,45 @@ class SQLEngine(Engine):
             raise InfraError(f"dataset {dataset}: table {self.tables[dataset]} not found")
         return {c["name"]: str(c["type"]).lower() for c in cols}
 
+    def load_rows(self, name: str, columns: dict[str, str], rows: list[tuple[Any, ...]]) -> exp.Table:
+        import sqlalchemy as sa
+
+        types: dict[str, Any] = {
+            "int": sa.BigInteger,
+            "float": sa.Float,
+            "decimal": sa.Numeric,
+            "date": sa.Date,
+            "timestamp": sa.DateTime,
+            "bool": sa.Boolean,
+        }
+        table_name = "#" + name if self.engine.dialect.name == "mssql" else name  # T-SQL temp tables
+        table = sa.Table(
+            table_name,
+            sa.MetaData(),
+            *[sa.Column(c, types.get(family, sa.Text)()) for c, family in columns.items()],
+            prefixes=["TEMPORARY"],
+        )
+        conn = self.connection
+        self.queries += 1
+        self.log.append(f"-- {len(rows)} rows into temporary table {table_name}")
+        try:
+            table.create(conn)
+            if rows:
+                conn.execute(table.insert(), [dict(zip(columns, r, strict=True)) for r in rows])
+            conn.commit()
+        except Exception as exc:
+            conn.rollback()
+            error = EngineLost if is_lost(exc) else InfraError
+            raise error(f"sql temporary table not loaded: {type(exc).__name__}") from exc
+        return _table(table_name)
+
     @property
     def connection(self) -> Any:
         if self._conn is None:
             try:
                 self._conn = self.engine.connect()
             except Exception as exc:
-                raise InfraError(f"sql engine unreachable: {type(exc).__name__}") from exc
+                raise EngineLost(f"sql engine unreachable: {type(exc).__name__}") from exc
         return self._conn
 
     def _run(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -306,6 +387,14 @@ class SparkEngine(Engine):
         name = view_name(dataset)
         df.createOrReplaceTempView(name)
         self._views[dataset] = name
+
+    def load_rows(self, name: str, columns: dict[str, str], rows: list[tuple[Any, ...]]) -> exp.Table:
+        import pyarrow as pa
+
+        names = list(columns)
+        data = pa.table({c: [r[i] for r in rows] for i, c in enumerate(names)})
+        self.spark.createDataFrame(data.to_pandas()).createOrReplaceTempView(name)
+        return _table(name)
 
     def relation(self, dataset: str) -> exp.Table:
         if dataset not in self._views:

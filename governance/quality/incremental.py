@@ -1,19 +1,29 @@
-"""Incremental runs: validate only the partitions added or changed since the last successful run.
+"""Incremental runs: scan only the partitions added or changed since the last completed evaluation, with
+the same verdicts as a full run.
 
 Changes are found from the Delta log: the snapshot's add actions, grouped by partition value, give each
 partition a fingerprint (its file list); a partition whose fingerprint differs from the stored one is
-validated. The scan is filtered with prunable `col = value` predicates and grouped by
-`GROUPING SETS ((col), ())`, so ONE query yields both the per-partition states of mergeable metrics
-(count, null count, sum, min, max, …) and the totals of the others over the new partitions. Mergeable
-states are stored per partition (state_dir/quality/partitions/<suite>.json), so table-level figures
-merge stored and fresh states without a rescan.
+scanned. An expectation is evaluated in one of two ways:
+
+- **mergeable** (every metric merges across partitions: counts, null and unexpected counts, sum, min,
+  max, mean as sum/count): one query over the changed partitions, filtered with prunable `col = value`
+  predicates and grouped by `col`, yields per-partition states that are stored
+  (state_dir/quality/partitions/<suites>.json) and merged with the stored ones — exact, no rescan;
+- **whole-table** (`needs_full_scan`, or a metric with no merge: uniqueness, referential integrity,
+  distinct sets, medians, quantiles, stdev, …): evaluated on the whole table whenever a partition
+  changed or a referenced dataset changed.
+
+When nothing changed the last completed evaluation's verdicts are reported (mergeable ones re-evaluated
+from their states, so a time-relative check such as `max_to_be_recent` still moves with the clock).
+States are keyed by a hash of the suites' definitions (an edited suite starts again from the whole
+table) and saved only after an evaluation in which no query failed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,27 +36,65 @@ from governance.lake.engines import Engine
 from governance.project import Project
 from governance.quality.compiler import Compiled, compile_metrics
 from governance.quality.expectations.base import Ctx, Expectation, Unsupported, col, to_py, typed_lit
+from governance.specs.expectations import Suite
 
-GROUP_FLAG = "__grouping"
+STATE_VERSION = 2  # bump when the stored shape or the merge rules change
 
 
 def state_path(project: Project, suite: str) -> Path:
     return project.state_dir / "quality" / "partitions" / f"{suite}.json"
 
 
-def fingerprints(project: Project, dataset: str, column: str) -> dict[str, str]:
-    """Partition value → hash of its data files, from the current Delta snapshot."""
+def definition_hash(suites: list[Suite], column: str) -> str:
+    """What the stored states depend on: every suite's expectations (type, kwargs, severity) and the
+    partition column. Editing a suite changes it, so its states are discarded."""
+    spec = {
+        "version": STATE_VERSION,
+        "partition": column,
+        "suites": [
+            {
+                "suite": s.suite,
+                "dataset": s.dataset,
+                "expectations": [[e.type, e.kwargs, e.severity] for e in s.expectations],
+            }
+            for s in suites
+        ],
+    }
+    return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:24]
+
+
+def _add_actions(project: Project, dataset: str, column: str | None) -> dict[str, list[str]]:
     loc = resolve.locate(project, dataset)
     dt = resolve.delta_table(loc)
     import pyarrow as pa
 
     table = pa.table(dt.get_add_actions(flatten=True)).to_pydict()
     paths = table["path"]
-    values = table.get(f"partition.{column}") or [None] * len(paths)
+    values = (table.get(f"partition.{column}") if column else None) or [None] * len(paths)
     by_value: dict[str, list[str]] = {}
     for path, value in zip(paths, values, strict=True):
         by_value.setdefault(_key(value), []).append(str(path))
-    return {v: hashlib.sha256("\n".join(sorted(p)).encode()).hexdigest()[:16] for v, p in by_value.items()}
+    return by_value
+
+
+def _digest(paths: list[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(paths)).encode()).hexdigest()[:16]
+
+
+def fingerprints(project: Project, dataset: str, column: str) -> dict[str, str]:
+    """Partition value → hash of its data files, from the current Delta snapshot."""
+    return {v: _digest(p) for v, p in _add_actions(project, dataset, column).items()}
+
+
+def dataset_fingerprint(project: Project, dataset: str) -> str | None:
+    """A hash of a whole dataset's files (Delta, local or remote), or None when it cannot be known
+    cheaply (SQL tables, Parquet folders): then it counts as changed on every run."""
+    if project.dataset(dataset).format != "delta":
+        return None
+    try:
+        return _digest([p for ps in _add_actions(project, dataset, None).values() for p in ps])
+    except Exception:  # noqa: BLE001 - unknown means "changed": the whole-table checks run again
+        return None
 
 
 def _key(value: Any) -> str:
@@ -54,23 +102,150 @@ def _key(value: Any) -> str:
     return "__null__" if v is None else str(v)
 
 
+def mergeable(impl: Expectation, sensitive: frozenset[str] | set[str] = frozenset()) -> bool:
+    """Exactly evaluable from merged per-partition states (else the whole table is scanned). A min, max,
+    sum or mean of a `sensitive` (PII) column is not kept as a state: stored states are files under
+    state_dir, where no PII value may be written."""
+    if impl.needs_full_scan or impl.extras() or impl.extra_row() is not None:
+        return False
+    metrics = impl.aggregates().values()
+    if any(_holds_value(m.expr, sensitive) for m in metrics):
+        return False
+    return all(m.merge is not None for m in metrics)
+
+
+def _holds_value(expr: exp.Expr, sensitive: frozenset[str] | set[str]) -> bool:
+    """Whether a metric is a value of a sensitive column (not a count of rows)."""
+    for agg in expr.find_all(exp.Min, exp.Max, exp.Sum, exp.Avg):
+        if any(c.name in sensitive for c in agg.find_all(exp.Column)):
+            return True
+    return False
+
+
 @dataclass
 class PartitionState:
+    definition: str = ""
     fingerprints: dict[str, str] = field(default_factory=dict)
     states: dict[str, dict[str, Any]] = field(default_factory=dict)  # partition → metric sql → value
+    depends: dict[str, str | None] = field(default_factory=dict)  # referenced dataset → fingerprint
+    run_id: str | None = None  # the run whose evaluation these states complete
+    outcomes: list[dict[str, Any]] = field(default_factory=list)  # that run's results (GX shape)
+    rows: int | None = None
 
     @classmethod
-    def load(cls, path: Path) -> PartitionState:
+    def load(cls, path: Path, definition: str) -> PartitionState:
+        """The stored state, or an empty one when there is none or it belongs to another definition."""
         if not path.is_file():
-            return cls()
-        data = json.loads(path.read_text())
-        return cls(data.get("fingerprints", {}), data.get("states", {}))
+            return cls(definition)
+        try:
+            data = json.loads(path.read_text())
+        except ValueError:
+            return cls(definition)
+        if data.get("definition") != definition:
+            return cls(definition)
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"fingerprints": self.fingerprints, "states": self.states}, default=str))
+        tmp.write_text(json.dumps(dataclasses.asdict(self), default=str))
         tmp.replace(path)
+
+
+@dataclass
+class Plan:
+    """What an incremental run of one dataset scans, and what it may reuse."""
+
+    column: str
+    state: PartitionState
+    current: dict[str, str]  # partition → fingerprint now
+    changed: list[str]
+    removed: list[str]
+    depends: dict[str, str | None]
+    sensitive: set[str] = field(default_factory=set)  # PII columns: no value of them in a stored state
+
+    @property
+    def table_changed(self) -> bool:
+        return bool(self.changed or self.removed) or not self.state.run_id
+
+    @property
+    def rescan_whole_table(self) -> bool:
+        """Whole-table expectations must run again (the table or a dataset they read changed)."""
+        deps_same = all(v is not None and self.state.depends.get(k) == v for k, v in self.depends.items())
+        return self.table_changed or not deps_same
+
+    def carried(self, i: int) -> dict[str, Any] | None:
+        """The stored result of expectation `i`, when the stored evaluation may be reused."""
+        if self.table_changed or i >= len(self.state.outcomes):
+            return None
+        return self.state.outcomes[i]
+
+    def scope(self, ctx: Ctx) -> exp.Expr | None:
+        """The filter of the changed partitions (None: every partition changed)."""
+        if set(self.changed) == set(self.current) and not self.state.states:
+            return None
+        return scope_predicate(ctx, self.column, self.changed)
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "partition": self.column,
+            "changed": self.changed,
+            "removed": self.removed,
+            "stored": len(self.state.states),
+            "partitions_scanned": len(self.changed),
+        }
+
+    def merged(
+        self, engine: Engine, ctx: Ctx, impls: list[Expectation | None], scan: bool = True
+    ) -> dict[str, Any]:
+        """Metric values (by scan alias of `compile_metrics(ctx, impls)`) of mergeable expectations:
+        a grouped query over the changed partitions (none when nothing changed or `scan` is False),
+        merged with the stored states of the others. Updates the in-memory states (saved by the caller
+        once the evaluation completed)."""
+        grouped = compile_metrics(ctx, impls)
+        if grouped.scan is None:
+            return {}
+        keys = {alias: _metric_key(grouped, alias) for alias in grouped.merges}
+        if scan and self.changed:
+            scoped = dataclasses.replace(ctx, scope=self.scope(ctx))
+            for part, rec in _grouped_query(engine, scoped, impls, self.column).items():
+                self.state.states.setdefault(part, {}).update(
+                    {keys[a]: to_py(rec[a]) for a in grouped.merges}
+                )
+        values: dict[str, Any] = {}
+        for alias, op in grouped.merges.items():
+            merged: Any = None
+            for part_state in self.state.states.values():
+                merged = _merge(str(op), merged, part_state.get(keys[alias]))
+            values[alias] = merged
+        return values
+
+    def commit(self, run_id: str, outcomes: list[dict[str, Any]], rows: int | None) -> None:
+        """Record a completed evaluation (fingerprints, dependencies and results of this run)."""
+        self.state.fingerprints = dict(self.current)
+        self.state.depends = dict(self.depends)
+        self.state.run_id = run_id
+        self.state.outcomes = outcomes
+        self.state.rows = rows
+
+
+def plan(project: Project, suites: list[Suite], column: str, referenced: list[str]) -> tuple[Plan, Path]:
+    """What to scan and reuse for the suites of one dataset partitioned by `column`, and the state file."""
+    path = state_path(project, "+".join(s.suite for s in suites))
+    state = PartitionState.load(path, definition_hash(suites, column))
+    current = fingerprints(project, suites[0].dataset, column)
+    changed = sorted(v for v, fp in current.items() if state.fingerprints.get(v) != fp)
+    removed = sorted(v for v in state.fingerprints if v not in current)
+    if not state.run_id:  # no completed evaluation: every partition is new
+        state.states = {}
+        changed = sorted(current)
+        removed = []
+    for part in changed + removed:  # (in memory) their states are rebuilt by this run's grouped query
+        state.states.pop(part, None)
+    depends = {d: dataset_fingerprint(project, d) for d in referenced}
+    sensitive = project.pii_columns(suites[0].dataset)
+    return Plan(column, state, current, changed, removed, depends, sensitive), path
 
 
 def scope_predicate(ctx: Ctx, column: str, values: list[str]) -> exp.Expr:
@@ -101,54 +276,20 @@ def _merge(op: str, a: Any, b: Any) -> Any:
     return max(a, b)
 
 
-def grouped_scan(
-    column: str, state: PartitionState, changed: list[str]
-) -> Callable[[Engine, Ctx, list[Expectation | None], Compiled], dict[str, Any]]:
-    """A scan hook for the runner: one grouped query over the changed partitions, merged with the state."""
-
-    def run(engine: Engine, ctx: Ctx, impls: list[Expectation | None], compiled: Compiled) -> dict[str, Any]:
-        grouped = compile_metrics(ctx, impls)
-        if grouped.scan is None:
-            return {}
-        query = grouped.scan.copy()
-        pcol = col(column)
-        grouping = exp.Anonymous(this="GROUPING", expressions=[pcol.copy()])
-        query = query.select(
-            pcol.copy().as_("__partition", quoted=True), grouping.as_(GROUP_FLAG, quoted=True)
-        )
-        query.set(
-            "group",
-            exp.Group(expressions=[exp.GroupingSets(expressions=[exp.paren(pcol.copy()), exp.Tuple()])]),
-        )
-        names, rows = engine.execute(query)
-        totals: dict[str, Any] = {}
-        fresh: dict[str, dict[str, Any]] = {}
-        for row in rows:
-            rec = dict(zip(names, row, strict=True))
-            if rec[GROUP_FLAG]:
-                totals = rec
-            else:
-                fresh[_key(rec["__partition"])] = rec
-        keys = {alias: _metric_key(grouped, alias) for alias in grouped.merges}
-        for part, rec in fresh.items():
-            state.states[part] = {
-                keys[a]: to_py(rec[a]) for a, op in grouped.merges.items() if op is not None
-            }
-        for part in changed:
-            if part not in fresh:
-                state.states.pop(part, None)  # partition emptied / removed
-        values: dict[str, Any] = {}
-        for alias, op in grouped.merges.items():
-            if op is None:
-                values[alias] = totals.get(alias)
-                continue
-            merged: Any = None
-            for part_state in state.states.values():
-                merged = _merge(op, merged, part_state.get(keys[alias]))
-            values[alias] = merged
-        return values
-
-    return run
+def _grouped_query(
+    engine: Engine, ctx: Ctx, impls: list[Expectation | None], column: str
+) -> dict[str, dict[str, Any]]:
+    """Partition value → its metric values, from one `GROUP BY col` query over `ctx`'s scope."""
+    grouped = compile_metrics(ctx, impls)
+    assert grouped.scan is not None
+    pcol = col(column)
+    query = grouped.scan.copy().select(pcol.copy().as_("__partition", quoted=True))
+    names, rows = engine.execute(query.group_by(pcol.copy()))
+    fresh: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        rec = dict(zip(names, row, strict=True))
+        fresh[_key(rec["__partition"])] = rec
+    return fresh
 
 
 def _metric_key(compiled: Compiled, alias: str) -> str:

@@ -1,22 +1,24 @@
 """Validate one dataset's expectations on one engine: compile, run the scan (+ extra, + samples), evaluate.
 
 A query that fails as a whole (e.g. a regex on a numeric column) is retried per expectation, so only the
-expectation at fault reports an exception (GX's `catch_exceptions`), never the whole suite.
+expectation at fault reports an exception (GX's `catch_exceptions`), never the whole suite. An engine that
+is gone (`EngineLost`: connection killed, files vanished) is not retried: every expectation not yet
+evaluated becomes an error marked `infrastructure`. Errors are neither successes nor failures.
 """
 
 from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlglot import exp
 
 from governance.errors import InfraError, InputError
-from governance.lake.engines import Engine
+from governance.lake.engines import Engine, EngineLost
 from governance.masking import mask
+from governance.quality import incremental
 from governance.quality.compiler import Compiled, compile_metrics, flag_name, samples_query
 from governance.quality.expectations import implementation
 from governance.quality.expectations.base import ColumnMissing, Ctx, Expectation, Unsupported, to_py
@@ -40,9 +42,19 @@ class Outcome:
     spec: Spec
     success: bool
     result: dict[str, Any]
-    error: str | None = None
+    error: str | None = None  # set: an error (neither a success nor a failure), one line
     unsupported: bool = False
     impl: Expectation | None = None
+    infra: bool = False  # the error is the engine's (query or connection failed), not the expectation's
+
+    @classmethod
+    def from_gx(cls, spec: Spec, result: dict[str, Any]) -> Outcome:
+        """A stored result of an earlier run (a carried verdict)."""
+        info = result.get("exception_info") or {}
+        error = info.get("exception_message") if info.get("raised_exception") else None
+        outcome = cls(spec, bool(result.get("success")), dict(result.get("result") or {}), error=error)
+        outcome.infra = bool(info.get("infrastructure"))
+        return outcome
 
     def as_gx(self) -> dict[str, Any]:
         return {
@@ -54,7 +66,11 @@ class Outcome:
             },
             "success": self.success,
             "result": self.result,
-            "exception_info": {"raised_exception": self.error is not None, "exception_message": self.error},
+            "exception_info": {
+                "raised_exception": self.error is not None,
+                "exception_message": self.error,
+                **({"infrastructure": True} if self.infra else {}),
+            },
         }
 
 
@@ -68,8 +84,9 @@ class DatasetRun:
 
 
 def _error(spec: Spec, exc: BaseException, unsupported: bool = False) -> Outcome:
-    msg = f"{type(exc).__name__}: {exc}"
-    return Outcome(spec, False, {}, error=msg, unsupported=unsupported)
+    lines = str(exc).strip().splitlines()
+    msg = f"{type(exc).__name__}: {lines[0][:300] if lines else ''}".rstrip(": ")
+    return Outcome(spec, False, {}, error=msg, unsupported=unsupported, infra=isinstance(exc, EngineLost))
 
 
 def build(ctx: Ctx, specs: list[Spec]) -> tuple[list[Expectation | None], dict[int, Outcome]]:
@@ -88,8 +105,8 @@ def build(ctx: Ctx, specs: list[Spec]) -> tuple[list[Expectation | None], dict[i
         except (Unsupported, NotImplementedError) as exc:
             early[i] = _error(spec, exc, unsupported=True)
             impls.append(None)
-        except (InputError, ColumnMissing, KeyError, TypeError, ValueError) as exc:
-            early[i] = _error(spec, exc)
+        except (InputError, ColumnMissing, KeyError, TypeError, ValueError, InfraError) as exc:
+            early[i] = _error(spec, exc)  # InfraError: a dataset it reads is out of reach
             impls.append(None)
     return impls, early
 
@@ -98,21 +115,17 @@ def _row_values(cols: list[str], rows: list[tuple[Any, ...]]) -> dict[str, Any]:
     return dict(zip(cols, rows[0], strict=True)) if rows else dict.fromkeys(cols)
 
 
-ScanHook = Callable[[Engine, Ctx, list[Expectation | None], Compiled], dict[str, Any]]
-
-
 def _fetch(
     engine: Engine,
     ctx: Ctx,
     impls: list[Expectation | None],
     early: dict[int, Outcome],
     specs: list[Spec],
-    scan_hook: ScanHook | None = None,
-) -> tuple[list[dict[str, Any]], Compiled]:
+) -> list[dict[str, Any]]:
     """Run the fused scan and extra query; isolate a failing expectation by retrying one at a time."""
     compiled = compile_metrics(ctx, impls)
     values: dict[str, Any] = {}
-    if scan_hook is None and compiled.scan is not None and compiled.extra is not None:
+    if compiled.scan is not None and compiled.extra is not None:
         # the scan and the extra sub-queries in ONE statement: a passing dataset costs one query
         fused = (
             exp.select(exp.Star())
@@ -122,22 +135,28 @@ def _fetch(
         try:
             cols, rows = engine.execute(fused)
             values.update(_row_values(cols, rows))
-            return _per_item(compiled, values), compiled
+            return _per_item(compiled, values)
         except InfraError as exc:
+            if _lost(exc):
+                raise
             log.info("fused query failed (%s); running the scan and the extra query apart", exc)
     for query in (compiled.scan, compiled.extra):
         if query is None:
             continue
         try:
-            if scan_hook is not None and query is compiled.scan:
-                values.update(scan_hook(engine, ctx, impls, compiled))
-                continue
             cols, rows = engine.execute(query)
             values.update(_row_values(cols, rows))
         except InfraError as exc:
+            if _lost(exc):
+                raise
             log.info("fused query failed (%s); isolating the expectation at fault", exc)
             values.update(_isolate(engine, ctx, impls, early, specs, query is compiled.scan))
-    return _per_item(compiled, values), compiled
+    return _per_item(compiled, values)
+
+
+def _lost(exc: InfraError) -> bool:
+    """The engine itself is gone (connection lost, timeout): retrying query by query cannot help."""
+    return isinstance(exc, EngineLost)
 
 
 def _per_item(compiled: Compiled, values: dict[str, Any]) -> list[dict[str, Any]]:
@@ -171,6 +190,8 @@ def _isolate(
         try:
             cols, rows = engine.execute(query)
         except InfraError as exc:
+            if _lost(exc):
+                raise
             early[i] = _error(specs[i], exc)
             impls[i] = None
             continue
@@ -187,18 +208,32 @@ def validate(
     sample_size: int | None = 20,
     pii: set[str] | None = None,
     complete: bool = False,
-    scan_hook: ScanHook | None = None,
+    plan: incremental.Plan | None = None,
 ) -> DatasetRun:
-    """Evaluate `specs` on `ctx.relation`. `scan_hook` (incremental runs) replaces the plain scan with a
-    grouped one merged with stored partition states; `complete` also fills GX's full `unexpected_list` /
-    `unexpected_index_list`."""
+    """Evaluate `specs` on `ctx.relation`. With `plan` (an incremental run) mergeable expectations come
+    from per-partition states and the others from the whole table, or from the last evaluation when
+    nothing changed; `complete` also fills GX's full `unexpected_list` / `unexpected_index_list`.
+
+    An engine lost mid-run (`EngineLost`) turns every expectation not yet evaluated into an error."""
     start = engine.queries
     start_log = len(engine.log)
     impls, early = build(ctx, specs)
-    per_item, _ = _fetch(engine, ctx, impls, early, specs, scan_hook)
+    carried: dict[int, Outcome] = {}
+    try:
+        if plan is None:
+            per_item = _fetch(engine, ctx, impls, early, specs)
+        else:
+            per_item = _fetch_incremental(engine, ctx, impls, early, specs, plan, carried)
+    except EngineLost as exc:
+        log.warning("%s: %s", ctx.dataset, exc)
+        lost = [early.get(i) or _error(spec, exc) for i, spec in enumerate(specs)]
+        return DatasetRun(lost, engine.queries - start, engine.log[start_log:], None)
     outcomes: list[Outcome | None] = [None] * len(specs)
     failing: dict[int, Expectation] = {}
     for i, impl in enumerate(impls):
+        if i in carried:
+            outcomes[i] = carried[i]
+            continue
         if i in early or impl is None:
             outcomes[i] = early.get(i) or _error(specs[i], RuntimeError("not evaluated"))
             continue
@@ -211,13 +246,79 @@ def validate(
             result = mask_observed(result)
         outcomes[i] = Outcome(specs[i], bool(ok), result, impl=impl)
         if isinstance(impl, MapExpectation) and result.get("unexpected_count"):
-            failing[i] = impl
+            stored = plan.carried(i) if plan is not None else None
+            if stored is not None and (stored.get("result") or {}).get("unexpected_count") == result.get(
+                "unexpected_count"
+            ):
+                _copy_samples(stored, result)  # nothing changed: the samples are those of the last run
+            else:
+                failing[i] = impl
     if failing and (sample_size is None or sample_size > 0):
         found = {i: per_item[i] for i in failing}
         _attach_samples(engine, ctx, failing, outcomes, sample_size, pii or set(), complete, found)
     done = [o for o in outcomes if o is not None]
     rows = next((int(v["element_count"]) for v in per_item if v.get("element_count") is not None), None)
+    if rows is None and plan is not None and not plan.table_changed:
+        rows = plan.state.rows
     return DatasetRun(done, engine.queries - start, engine.log[start_log:], rows, failing)
+
+
+def _fetch_incremental(
+    engine: Engine,
+    ctx: Ctx,
+    impls: list[Expectation | None],
+    early: dict[int, Outcome],
+    specs: list[Spec],
+    plan: incremental.Plan,
+    carried: dict[int, Outcome],
+) -> list[dict[str, Any]]:
+    """Mergeable expectations from partition states; whole-table ones on the whole table when the table
+    (or a dataset they read) changed, else their last result."""
+    merge_ids = {
+        i for i, impl in enumerate(impls) if impl is not None and incremental.mergeable(impl, plan.sensitive)
+    }
+    per_item: list[dict[str, Any]] = [{} for _ in impls]
+    mergeables = [impl if i in merge_ids else None for i, impl in enumerate(impls)]
+    if merge_ids:
+        try:
+            values = plan.merged(engine, ctx, mergeables)
+        except InfraError as exc:
+            if _lost(exc):
+                raise
+            log.info("grouped query failed (%s); isolating the expectation at fault", exc)
+            for i in sorted(merge_ids):
+                try:
+                    plan.merged(engine, ctx, [impl if j == i else None for j, impl in enumerate(impls)])
+                except InfraError as alone:
+                    if _lost(alone):
+                        raise
+                    early[i] = _error(specs[i], alone)
+                    impls[i] = mergeables[i] = None
+            values = plan.merged(engine, ctx, mergeables, scan=False)
+        for i, item in enumerate(_per_item(compile_metrics(ctx, mergeables), values)):
+            if i in merge_ids:
+                per_item[i] = item
+    whole_ids = {i for i, impl in enumerate(impls) if impl is not None and i not in merge_ids}
+    if not plan.rescan_whole_table:
+        for i in sorted(whole_ids):
+            stored = plan.carried(i)
+            if stored is not None:
+                carried[i] = Outcome.from_gx(specs[i], stored)
+        whole_ids -= set(carried)
+    if whole_ids:
+        wholes = [impl if i in whole_ids else None for i, impl in enumerate(impls)]
+        for i, item in enumerate(_fetch(engine, ctx, wholes, early, specs)):
+            if i in whole_ids:
+                per_item[i] = item
+                impls[i] = wholes[i]  # None when _isolate found it at fault
+    return per_item
+
+
+def _copy_samples(stored: dict[str, Any], result: dict[str, Any]) -> None:
+    old = stored.get("result") or {}
+    for key in ("partial_unexpected_list", "partial_unexpected_index_list", "partial_unexpected_counts"):
+        if key in old:
+            result[key] = old[key]
 
 
 def _attach_samples(
@@ -233,7 +334,7 @@ def _attach_samples(
     query, cols = samples_query(ctx, failing, limit, values)
     try:
         names, rows = engine.execute(query)
-    except InfraError as exc:
+    except InfraError as exc:  # the verdicts stand; only their examples are missing
         log.warning("unexpected samples of %s not fetched: %s", ctx.dataset, exc)
         return
     keyset = list(ctx.order)

@@ -1,13 +1,15 @@
 """`quality run`: every selected suite, fused per dataset, on the engine where the data lives.
 
 Suites on the same dataset are compiled together (one scan for all of them). A dataset that cannot be
-validated (missing table, engine down) becomes that dataset's error; the others still run. Exit code:
-1 when an error-severity expectation fails (warn failures do not fail the run), 3 when a dataset hit an
-infrastructure fault.
+validated (missing table, engine down) gets an error result for each of its expectations; the others
+still run. An error is neither a success nor a failure (SPEC §6.1). Exit code: 3 when an expectation
+could not be evaluated because of the infrastructure, else 1 when an error-severity expectation failed
+or errored for a reason of its own (warn failures do not fail the run), else 0.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import uuid
@@ -16,13 +18,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlglot import exp
+
 from governance.errors import ExitCode, InfraError, InputError
 from governance.project import Project
-from governance.quality import results
+from governance.quality import incremental, references, results
 from governance.quality.expectations.base import Ctx
 from governance.quality.runner import DatasetRun, Spec, validate
 from governance.results import StepResult, worst
 from governance.specs.expectations import Suite
+from governance.specs.quality_run import QualityRun, SuiteResult
 
 log = logging.getLogger("governance.quality")
 ENGINES = ("duckdb", "sql", "spark", "gx")
@@ -72,6 +77,18 @@ def _engine_kind(project: Project, dataset: str, requested: str) -> str:
     return requested
 
 
+def _exit_code(suite: SuiteResult) -> ExitCode:
+    """3 when an expectation could not be evaluated because of the engine, 1 when an error-severity
+    expectation failed or could not be evaluated for another reason (unsupported, missing column), else 0."""
+    worst_code = ExitCode.OK
+    for r in suite.results:
+        if r.infrastructure:
+            return ExitCode.INFRA
+        if r.outcome != "success" and r.expectation_config.severity == "error":
+            worst_code = ExitCode.CHECK_FAILED
+    return worst_code
+
+
 def _referenced(suites: list[Suite]) -> list[str]:
     return sorted(
         {
@@ -101,7 +118,7 @@ def run(
     by_dataset: dict[str, list[Suite]] = defaultdict(list)
     for s in chosen:
         by_dataset[s.dataset].append(s)
-    suite_payloads: list[dict[str, Any]] = []
+    suite_results: list[SuiteResult] = []
     codes: list[int] = [ExitCode.OK]
     extra: dict[str, Any] = {"quarantined": {}, "sql": {}}
     for dataset, group in by_dataset.items():
@@ -109,36 +126,29 @@ def run(
         t0 = time.perf_counter()
         try:
             ds_kind = _engine_kind(project, dataset, kind)
-            payloads, quarantined = _run_dataset(
+            done, quarantined, sql = _run_dataset(
                 project, dataset, group, ds_kind, scopes, quarantine, run_id, started
             )
-            extra["sql"][dataset] = payloads[0].pop("_sql", []) if payloads else []
+            extra["sql"][dataset] = sql
             if quarantined is not None:
                 extra["quarantined"][dataset] = quarantined
         except InfraError as exc:
             log.warning("dataset %s not validated: %s", dataset, exc)
-            payloads = [
-                results.error_result(s.suite, dataset, layer, str(exc), len(s.expectations)) for s in group
-            ]
-            codes.append(ExitCode.INFRA)
-        for p in payloads:
-            p["seconds"] = round(time.perf_counter() - t0, 3)
-            if any(
-                not r["success"] and r["expectation_config"].get("severity", "error") == "error"
-                for r in p["results"]
-            ):
-                codes.append(ExitCode.CHECK_FAILED)
-        suite_payloads += payloads
-    payload = {
-        "run_id": run_id,
-        "success": all(p["success"] for p in suite_payloads),
-        "started_at": started.isoformat(),
-        "engine": kind,
-        "suites": suite_payloads,
-    }
-    results.store(project.state_dir, payload)
-    results.record_metrics(project.state_dir, payload, started)
-    return StepResult(payload, worst(*codes), results.render_text(payload), extra)
+            done = [results.error_result(s.suite, dataset, layer, str(exc), _specs(s)) for s in group]
+        for suite in done:
+            suite.seconds = round(time.perf_counter() - t0, 3)
+            codes.append(_exit_code(suite))
+        suite_results += done
+    outcome = QualityRun(
+        run_id=run_id,
+        success=all(s.success for s in suite_results),
+        started_at=started.isoformat(),
+        engine=kind,
+        suites=suite_results,
+    )
+    results.store(project.state_dir, outcome)
+    results.record_metrics(project.state_dir, outcome, started)
+    return StepResult(outcome.dump(), worst(*codes), results.render_text(outcome), extra)
 
 
 def _run_dataset(
@@ -150,7 +160,7 @@ def _run_dataset(
     quarantine: bool,
     run_id: str,
     now: datetime,
-) -> tuple[list[dict[str, Any]], int | None]:
+) -> tuple[list[SuiteResult], int | None, list[str]]:
     layer = project.dataset(dataset).layer
     specs: list[Spec] = []
     owners: list[int] = []
@@ -162,14 +172,17 @@ def _run_dataset(
         from governance.quality.engines.gx import validate_with_gx
 
         outcomes = validate_with_gx(project, dataset, specs, now)
-        return _split(group, dataset, layer, outcomes, owners, 0, None, {"engine": "gx"}), None
+        return _split(group, dataset, layer, outcomes, owners, 0, None, {"engine": "gx"}), None, []
 
     from governance.lake.engines import open_engine
 
     others = [d for d in _referenced(group) if d != dataset]
-    eng = open_engine(project, kind, [dataset, *others])
+    near = [d for d in others if references.reachable(project, kind, dataset, d)]
+    eng = open_engine(project, kind, [dataset, *near])
+    eng.sensitive = set().union(*(project.pii_columns(d) for d in [dataset, *others]))
     try:
         columns = eng.columns(dataset)
+        other = references.bring(project, eng, group, [d for d in others if d not in near])
         ds_spec = project.dataset(dataset)
         ctx = Ctx(
             dataset=dataset,
@@ -178,18 +191,14 @@ def _run_dataset(
             columns=columns,
             order=[k for k in ds_spec.key if k in columns],
             now=now,
-            other=eng.relation,
+            other=other,
         )
         info: dict[str, Any] = {"engine": kind}
-        hook = None
-        state = None
-        from governance.quality import incremental
-
+        plan: incremental.Plan | None = None
+        state_file: Path | None = None
         applicable = {k: v for k, v in scopes.items() if k in columns}
         if applicable:
             preds = [incremental.scope_predicate(ctx, k, v) for k, v in applicable.items()]
-            from sqlglot import exp
-
             ctx.scope = exp.and_(*preds) if len(preds) > 1 else preds[0]
             info["partitions"] = {k: v for k, v in applicable.items()}
         elif not scopes:
@@ -197,32 +206,13 @@ def _run_dataset(
             if len(inc) == 1 and all(s.incremental for s in group) and ds_spec.format == "delta":
                 column = inc.pop()
                 if column in columns:
-                    path = incremental.state_path(project, "+".join(s.suite for s in group))
-                    state = incremental.PartitionState.load(path)
-                    current = incremental.fingerprints(project, dataset, column)
-                    changed = sorted(v for v, fp in current.items() if state.fingerprints.get(v) != fp)
-                    removed = [v for v in state.fingerprints if v not in current]
-                    for v in removed:
-                        state.states.pop(v, None)
-                    info["incremental"] = {
-                        "partition": column,
-                        "changed": changed,
-                        "removed": removed,
-                        "stored": len(state.states),
-                    }
-                    if not changed:
-                        state.fingerprints = current
-                        state.save(path)
-                        return _skipped(group, dataset, layer, info), None
-                    ctx.scope = incremental.scope_predicate(ctx, column, changed)
-                    hook = incremental.grouped_scan(column, state, changed)
-                    state.fingerprints = {
-                        **{v: state.fingerprints[v] for v in state.fingerprints if v in current},
-                        **{v: current[v] for v in changed},
-                    }
-                    info["_state_path"] = str(path)
+                    plan, state_file = incremental.plan(project, group, column, others)
+                    if not plan.current:  # an empty table has no partition to keep a state for
+                        plan = state_file = None
+                    else:
+                        info["incremental"] = plan.info()
         pii = project.pii_columns(dataset)
-        res = validate(eng, ctx, specs, project.config.quality.sample_size, pii, scan_hook=hook)
+        res = validate(eng, ctx, specs, project.config.quality.sample_size, pii, plan=plan)
         quarantined = None
         if quarantine:
             from governance.quality import quarantine as qmod
@@ -232,17 +222,28 @@ def _run_dataset(
                 for i, impl in res.failing.items()
                 if specs[i].severity == "error"
             }
-            quarantined = qmod.write(eng, ctx, failing, project.state_dir, run_id, pii)
+            qctx = ctx
+            if plan is not None:  # only rows of the partitions this run scanned (the others already were)
+                failing = failing if plan.changed else {}
+                qctx = dataclasses.replace(ctx, scope=plan.scope(ctx) if plan.changed else None)
+            quarantined = qmod.write(eng, qctx, failing, project.state_dir, run_id, pii)
             info["quarantined_rows"] = quarantined
-        if state is not None:
-            state.save(Path(info.pop("_state_path")))
-        info["_sql"] = res.sql
+        if plan is not None and state_file is not None:
+            if res.queries == 0 and plan.state.run_id:
+                info["incremental"]["carried_from"] = plan.state.run_id  # nothing changed, nothing ran
+            elif any(o.infra for o in res.outcomes):
+                log.warning("%s: partition states not saved (the evaluation did not complete)", dataset)
+            else:
+                plan.commit(run_id, [o.as_gx() for o in res.outcomes], res.rows)
+                plan.state.save(state_file)
         log.info("%s: %d queries on %s", dataset, res.queries, kind)
         for sql in res.sql:
             log.debug("%s SQL: %s", dataset, sql)
-        return _split(
-            group, dataset, layer, res.outcomes, owners, res.queries, res.rows, info, res
-        ), quarantined
+        return (
+            _split(group, dataset, layer, res.outcomes, owners, res.queries, res.rows, info, res),
+            quarantined,
+            res.sql,
+        )
     finally:
         eng.close()
 
@@ -257,26 +258,13 @@ def _split(
     rows: int | None,
     info: dict[str, Any],
     run: DatasetRun | None = None,
-) -> list[dict[str, Any]]:
+) -> list[SuiteResult]:
     """Results of the fused run, back per suite (the dataset's queries are reported on each suite)."""
     out = []
     for si, s in enumerate(group):
         mine = [o for o, owner in zip(outcomes, owners, strict=True) if owner == si]
-        extra = {k: v for k, v in info.items() if not k.startswith("_")}
+        extra = dict(info)
         if run is not None and len(group) > 1:
             extra["fused_with"] = [g.suite for g in group if g is not s]
         out.append(results.suite_result(s.suite, dataset, layer, mine, queries, rows, **extra))
-    if out and "_sql" in info:
-        out[0]["_sql"] = info["_sql"]
-    return out
-
-
-def _skipped(group: list[Suite], dataset: str, layer: str, info: dict[str, Any]) -> list[dict[str, Any]]:
-    out = []
-    for s in group:
-        p = results.suite_result(
-            s.suite, dataset, layer, [], 0, 0, **{k: v for k, v in info.items() if not k.startswith("_")}
-        )
-        p["skipped"] = "no partition added or changed since the last successful run"
-        out.append(p)
     return out

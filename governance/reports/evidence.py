@@ -56,7 +56,7 @@ class Section:
 
 
 class Run:
-    """A stored nightly run (see governance.nightly.store_run), or none yet."""
+    """A stored nightly run (see governance.runs.store_run), or none yet."""
 
     def __init__(self, data: dict[str, Any] | None) -> None:
         self.data = data or {}

@@ -17,16 +17,9 @@ from governance.reports.evidence import (
     series_by_dataset,
 )
 from governance.reports.lineage_svg import downstream
+from governance.specs.quality_run import SuiteResult
 
 LAYER_ORDER = {"bronze": 0, "silver": 1, "gold": 2, "other": 3}
-
-
-def _failed_results(suite: dict[str, Any]) -> list[dict[str, Any]]:
-    return [r for r in suite.get("results", []) if not r.get("success", True)]
-
-
-def _severity(r: dict[str, Any]) -> str:
-    return str((r.get("expectation_config") or {}).get("severity") or "error")
 
 
 def _empty_quality() -> dict[str, Any]:
@@ -36,48 +29,45 @@ def _empty_quality() -> dict[str, Any]:
         "successful": 0,
         "error_failures": 0,
         "warn_failures": 0,
+        "errored": 0,  # expectations that could not be evaluated (neither passed nor failed)
         "rows": None,
         "errors": [],
     }
 
 
+def quality_suites(run: Run) -> list[SuiteResult]:
+    """The quality step's suite results, typed (SPEC §4 + §6.1)."""
+    return [SuiteResult.model_validate(s) for s in (run.payload("quality") or {}).get("suites", [])]
+
+
 def quality_by_dataset(run: Run) -> dict[str, dict[str, Any]]:
-    """dataset -> success %, counts, errors (from the quality step; several suites of one dataset merged)."""
-    payload = run.payload("quality") or {}
+    """dataset -> success %, counts, errors (from the quality step; several suites of one dataset merged).
+    An expectation that errored is neither passed nor failed: it counts in `errored` and `errors` only."""
     out: dict[str, dict[str, Any]] = {}
-    for s in payload.get("suites", []):
-        ds = s.get("dataset", "?")
-        q = out.setdefault(
-            ds,
-            _empty_quality(),
-        )
-        stats = s.get("statistics") or {}
-        q["suites"].append(s.get("suite_name"))
-        if s.get("skipped"):
-            q.setdefault("skipped", []).append(str(s["skipped"]))
-        q["evaluated"] += int(stats.get("evaluated_expectations") or 0)
-        q["successful"] += int(stats.get("successful_expectations") or 0)
-        for r in _failed_results(s):
-            raised = (r.get("exception_info") or {}).get("raised_exception")
-            if raised:
-                q["errors"].append(scrub((r.get("exception_info") or {}).get("exception_message")))
-            if _severity(r) == "warn":
-                q["warn_failures"] += 1
-            else:
-                q["error_failures"] += 1
-        for r in s.get("results", []):
-            n = (r.get("result") or {}).get("element_count")
+    for s in quality_suites(run):
+        q = out.setdefault(s.dataset, _empty_quality())
+        q["suites"].append(s.suite_name)
+        skipped = (s.model_extra or {}).get("skipped")  # runs stored before carried verdicts
+        if skipped:
+            q.setdefault("skipped", []).append(str(skipped))
+        errored = [r for r in s.results if r.outcome == "error"]
+        q["evaluated"] += s.statistics.evaluated_expectations - len(errored)
+        q["successful"] += s.statistics.successful_expectations
+        q["errored"] += len(errored)
+        q["errors"] += [scrub(r.exception_info.exception_message) for r in errored]
+        for r in s.results:
+            if r.outcome == "failure":
+                q["warn_failures" if r.expectation_config.severity == "warn" else "error_failures"] += 1
+            n = r.result.get("element_count")
             if isinstance(n, int | float) and (q["rows"] is None or n > q["rows"]):
                 q["rows"] = int(n)
-        if s.get("error"):
-            q["errors"].append(scrub(s["error"]))
-    for e in payload.get("errors", []):
-        q = out.setdefault(
-            e.get("dataset", "?"),
-            _empty_quality(),
-        )
+        if s.error:
+            q["errors"].append(scrub(s.error))
+    for e in (run.payload("quality") or {}).get("errors", []):
+        q = out.setdefault(e.get("dataset", "?"), _empty_quality())
         q["errors"].append(scrub(e.get("error")))
     for q in out.values():
+        q["errors"] = list(dict.fromkeys(q["errors"]))
         q["success_percent"] = round(100.0 * q["successful"] / q["evaluated"], 1) if q["evaluated"] else None
     return out
 
@@ -95,7 +85,11 @@ def dataset_status(
         why.append(f"{undeclared_pii} undeclared PII finding(s)")
     if q:
         if q["errors"]:
-            why.append("quality could not run")
+            why.append(
+                f"{q['errored']} expectation(s) could not be evaluated"
+                if q["errored"]
+                else "quality could not run"
+            )
         if q["error_failures"]:
             why.append(f"{q['error_failures']} expectation(s) failed")
     if f:
@@ -188,29 +182,31 @@ def build(project: Project, run: Run, history: list[Metric], now: datetime | Non
             }
         )
 
-    # ---- failing expectations (samples masked)
-    failing = []
-    for s in (run.payload("quality") or {}).get("suites", []):
-        ds = s.get("dataset", "?")
-        for r in _failed_results(s):
-            cfg = r.get("expectation_config") or {}
-            kwargs = cfg.get("kwargs") or {}
-            res = r.get("result") or {}
+    # ---- failing expectations (samples masked) and those that could not be evaluated
+    failing: list[dict[str, Any]] = []
+    for s in quality_suites(run):
+        ds = s.dataset
+        for r in s.results:
+            if r.outcome == "success":
+                continue
+            cfg = r.expectation_config
+            kwargs = cfg.kwargs
+            res = r.result
             column = kwargs.get("column")
-            exc = r.get("exception_info") or {}
             failing.append(
                 {
                     "dataset": ds,
-                    "suite": s.get("suite_name"),
-                    "type": cfg.get("type") or cfg.get("expectation_type"),
+                    "suite": s.suite_name,
+                    "type": cfg.type,
                     "column": column or ", ".join(kwargs.get("column_list") or []) or None,
                     "kwargs": {
                         k: v
                         for k, v in kwargs.items()
                         if k not in ("column", "column_list") and not isinstance(v, list | dict)
                     },
-                    "severity": _severity(r),
-                    "unexpected_count": res.get("unexpected_count"),
+                    "severity": cfg.severity,
+                    "outcome": r.outcome,
+                    "unexpected_count": r.unexpected_count,
                     "unexpected_percent": res.get("unexpected_percent"),
                     "element_count": res.get("element_count"),
                     "observed_value": safe_value(res.get("observed_value"), ds, column, sensitive)
@@ -225,7 +221,7 @@ def build(project: Project, run: Run, history: list[Metric], now: datetime | Non
                         )
                         for v in (res.get("partial_unexpected_list") or [])[:8]
                     ],
-                    "error": scrub(exc.get("exception_message")) if exc.get("raised_exception") else None,
+                    "error": scrub(r.exception_info.exception_message) if r.outcome == "error" else None,
                 }
             )
     failing.sort(key=lambda x: (x["severity"] != "error", x["dataset"], -(x["unexpected_count"] or 0)))
@@ -278,6 +274,7 @@ def build(project: Project, run: Run, history: list[Metric], now: datetime | Non
         "suspect": len(suspect),
         "expectations": sum(q["evaluated"] for q in quality.values()),
         "expectations_failed": sum(q["error_failures"] + q["warn_failures"] for q in quality.values()),
+        "expectations_errored": sum(q["errored"] for q in quality.values()),
         "success_percent": (
             round(
                 100.0

@@ -16,6 +16,7 @@ from typing import Any
 from governance.errors import ExitCode, InputError
 from governance.project import Project
 from governance.results import StepResult
+from governance.runs import latest_run
 
 KINDS = ("nightly", "audit")
 TEMPLATES = Path(__file__).parent / "templates"
@@ -119,7 +120,6 @@ def _write(path: Path, text: str) -> None:
 
 def build_model(project: Project, kind: str, run: dict[str, Any] | None = None) -> dict[str, Any]:
     from governance import metrics
-    from governance.nightly import latest_run
     from governance.reports import audit_model, nightly_model
     from governance.reports.evidence import Run
 

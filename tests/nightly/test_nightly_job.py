@@ -14,9 +14,10 @@ from helpers import demo_nightly, run_cli
 
 from governance import metrics
 from governance.errors import ExitCode
-from governance.nightly import STEP_NAMES, Context, Step, latest_run, run_history, run_step, service
+from governance.nightly import STEP_NAMES, Context, Step, run_step, service
 from governance.project import load_project
 from governance.results import StepResult, worst
+from governance.runs import latest_run, run_history
 
 
 @pytest.fixture()
