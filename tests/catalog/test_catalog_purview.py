@@ -189,7 +189,10 @@ def test_stewards_map_to_object_ids_and_unknown_ones_warn(purview_env: CatalogEn
     assert clv["contacts"] == {"Steward": [{"id": STEWARD_ID, "info": "data-stewards@smartflow.example"}]}
     assert "Expert" not in clv["contacts"]
     assert clv["qualifiedName"] == "Customer Metrics_Customer Lifetime Value@SmartFlow"
-    assert clv["nickName"] == "Lifetime Value"
+    # the display name stays the term's own; the free-text synonym lives in the term template
+    assert clv["nickName"] == "Customer Lifetime Value"
+    assert clv["attributes"] == {"smartflow": {"synonyms": "Lifetime Value"}}
+    assert clv["parentTerm"]["termGuid"] == srv.term_by_name("Customer Metrics")["guid"]  # type: ignore[index]
     assert [h["displayText"] for h in clv["seeAlso"]] == ["Daily Revenue"]
 
 
@@ -315,12 +318,10 @@ def test_the_repo_project_syncs_and_pushes_lineage_to_purview(
         assert srv.contract_errors == []
 
 
-def test_request_budget_spaces_requests_and_counts_them(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The ops/second budget: each request waits for its slot (clock and sleep are simulated)."""
-    from types import SimpleNamespace
-
-    from governance.catalog.backends import purview as pv
-    from governance.catalog.backends.base import Requests
+def test_request_budget_spaces_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ops/second budget of the shared transport: each request waits for its slot (clock and sleep
+    are simulated)."""
+    from governance.azure import transport
 
     now = [100.0]
     slept: list[float] = []
@@ -329,21 +330,27 @@ def test_request_budget_spaces_requests_and_counts_them(monkeypatch: pytest.Monk
         slept.append(round(seconds, 3))
         now[0] += seconds
 
-    monkeypatch.setattr(pv.time, "monotonic", lambda: now[0])
-    monkeypatch.setattr(pv.time, "sleep", sleep)
-    owner = SimpleNamespace(requests=Requests())
-    budget = pv._BudgetAndCount(owner, per_second=4)  # type: ignore[arg-type]
-
-    def req(method: str, url: str) -> SimpleNamespace:
-        return SimpleNamespace(http_request=SimpleNamespace(method=method, url=url))
-
-    for method, url in [
-        ("GET", "/a"),
-        ("POST", "/b"),
-        ("POST", "/search/query"),
-        ("PUT", "/c"),
-        ("DELETE", "/d"),
-    ]:
-        budget.on_request(req(method, url))
+    monkeypatch.setattr(transport.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(transport.time, "sleep", sleep)
+    budget = transport.Budget(per_second=4)
+    for _ in range(5):
+        budget.wait()
     assert slept == [0.25, 0.25, 0.25, 0.25]  # 4 per second: the 2nd..5th wait for their slot
-    assert owner.requests.as_dict() == {"read": 2, "write": 3}
+
+
+def test_searches_count_as_reads_and_writes_as_writes(purview_env: CatalogEnv) -> None:
+    from governance.azure.transport import Counts
+    from governance.catalog.purview.transport import PurviewHttp
+
+    cfg = purview_env.project().config.catalog.purview
+    assert cfg is not None and purview_env.server is not None
+    counts = Counts()
+    http = PurviewHttp(cfg, counts)
+    try:
+        http.call("GET", "/atlas/v2/types/typedefs", params={"type": "classification"})
+        http.call("POST", "/search/query", body={"filter": {"entityType": "column"}, "limit": 10})
+        http.call("POST", "/atlas/v2/glossary", body={"name": "G", "qualifiedName": "G"})
+    finally:
+        http.close()
+    assert (counts.read, counts.write) == (2, 1)
+    assert (purview_env.server.reads, purview_env.server.writes) == (2, 1)
