@@ -315,6 +315,22 @@ def test_the_repo_project_syncs_and_pushes_lineage_to_purview(
         assert [p["requests"]["write"] for p in again] == [0, 0, 0] and srv.writes == 0
         terms = [t["name"] for t in srv.state.terms.values()]
         assert sorted(terms) == sorted(t.name for t in project.terms)
+        plans = [sync(load_project(cfg), k, apply=False).payload for k in ("glossary", "classifications")]
+        assert [p["summary"]["create"] + p["summary"]["update"] + p["summary"]["delete"] for p in plans] == [
+            0,
+            0,
+        ]
+        # one edited definition: a one-change plan
+        term = project.terms[0]
+        first_line = term.definition.strip().splitlines()[0]
+        glossary = next(
+            p for p in sorted((cfg.parent / "glossary").glob("*.yaml")) if first_line in p.read_text()
+        )
+        glossary.write_text(glossary.read_text().replace(first_line, first_line + " (edited)", 1))
+        edited = sync(load_project(cfg), "glossary", apply=False).payload
+        assert [(c["action"], c["name"]) for c in edited["changes"] if c["action"] != "noop"] == [
+            ("update", term.name)
+        ]
         assert srv.contract_errors == []
 
 
