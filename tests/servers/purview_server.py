@@ -1,4 +1,5 @@
 """A local, stateful Purview Data Map + Scanning server for tests and benchmarks (127.0.0.1 only).
+One file on purpose (it is over 600 lines): bench/catalog.py runs it as a script in its own process.
 
 It implements only the endpoints smartflow-gov uses, with Atlas's rules where they matter to a client
 (unique qualified names, upsert of bulk entities, 409 on existing terms/typedefs/assignments, symmetric
