@@ -370,3 +370,24 @@ def test_searches_count_as_reads_and_writes_as_writes(purview_env: CatalogEnv) -
         http.close()
     assert (counts.read, counts.write) == (2, 1)
     assert (purview_env.server.reads, purview_env.server.writes) == (2, 1)
+
+
+def test_processes_of_removed_jobs_are_found_across_search_pages(purview_env: CatalogEnv) -> None:
+    """One search hit per page: the process of a job that left the manifests is still found and deleted."""
+    srv = purview_env.server
+    assert srv is not None
+    push_lineage(purview_env.project(), GRAPH)
+    srv.max_page = 1
+    fewer = json.loads(json.dumps(GRAPH))
+    fewer["jobs"] = [j for j in fewer["jobs"] if j["job"] == "gold_customer360"]
+    fewer["column_edges"] = [e for e in fewer["column_edges"] if e["job"] == "gold_customer360"]
+    # the remaining job is found by name; the removed one only through the paged search
+    srv.reset_counts()
+    out = push_lineage(purview_env.project(), fewer).payload
+    assert sum(1 for _, path, _ in srv.requests if path.endswith("/search/query")) == 2  # two pages
+    assert [(c["action"], c["name"]) for c in out["changes"] if c["action"] != "noop"] == [
+        ("delete", "gold_daily_revenue")
+    ]
+    assert [
+        e["attributes"]["name"] for e in srv.state.entities.values() if e["typeName"] == "smartflow_process"
+    ] == ["gold_customer360"]

@@ -479,8 +479,14 @@ class PurviewServer:
                 for g, e in s.entities.items()
                 if etype is None or e["typeName"] == etype
             ]
-            limit = int(body.get("limit") or 50)
-            return 200, {"@search.count": len(hits), "value": hits[:limit]}
+            # QueryOptions.limit: "default value is 50; maximum value is 1000" (2023-09-01 contract);
+            # further pages through continuationToken
+            limit = min(int(body.get("limit") or 50), 1000, self.max_page)
+            start = int(body.get("continuationToken") or 0)
+            page: dict[str, Any] = {"@search.count": len(hits), "value": hits[start : start + limit]}
+            if start + limit < len(hits):
+                page["continuationToken"] = str(start + limit)
+            return 200, page
         raise ApiError(404, f"not implemented: {method} {p}")
 
     def _glossary_out(self, g: dict[str, Any], headers: bool = True) -> dict[str, Any]:
