@@ -325,3 +325,29 @@ def test_paging_reads_every_page(hospital: CatalogEnv) -> None:
     term_pages = [p for m, p, _ in srv.requests if m == "GET" and p.endswith("/terms")]
     assert len(term_pages) == 5  # 4 + 4 + 4 + 3 + the empty page that ends the list
     assert load_project(env.config).terms and _plan(env) == []
+
+
+def test_a_removed_term_counts_every_assignment_across_pages(hospital: CatalogEnv) -> None:
+    """One assignment per page: a term that left the files is expired (still assigned to both columns),
+    and with --force both assignments go before the term."""
+    env, srv = hospital, hospital.server
+    assert srv is not None
+    _apply(env)
+    srv.max_page = 1
+    block = GLOSSARY[
+        GLOSSARY.index("  - name: Patient Identifier") : GLOSSARY.index("  - name: Date of Birth")
+    ]
+    env.edit("glossary/hospital.yaml", block, "")
+    expired = sync(env.project(), "glossary", apply=True, prune=True).payload
+    change = next(c for c in expired["changes"] if c["name"] == "Patient Identifier")
+    assert change["action"] == "update" and "still assigned to 2 entities" in change["note"]
+    term = srv.term_by_name("Patient Identifier")
+    assert term is not None and term["status"] == "Expired"
+    forced = sync(env.project(), "glossary", apply=True, prune=True, force=True).payload
+    assert pending(forced) == [
+        ("delete", "assignment", "Patient Identifier -> silver.admissions.patient_id"),
+        ("delete", "assignment", "Patient Identifier -> silver.patients.patient_id"),
+        ("delete", "term", "Patient Identifier"),
+    ]
+    assert srv.term_by_name("Patient Identifier") is None and len(srv.state.assignments) == 10
+    assert _plan(env) == []
