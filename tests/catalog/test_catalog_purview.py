@@ -391,3 +391,15 @@ def test_processes_of_removed_jobs_are_found_across_search_pages(purview_env: Ca
     assert [
         e["attributes"]["name"] for e in srv.state.entities.values() if e["typeName"] == "smartflow_process"
     ] == ["gold_customer360"]
+
+
+def test_rules_are_read_across_next_link_pages(purview_env: CatalogEnv) -> None:
+    """One rule per page: the second rule is on the page behind nextLink, so a re-apply writes nothing."""
+    srv = purview_env.server
+    assert srv is not None
+    srv.max_page = 1
+    sync(purview_env.project(), "classifications", apply=True)
+    srv.reset_counts()
+    again = sync(purview_env.project(), "classifications", apply=True).payload
+    assert again["requests"]["write"] == 0 and srv.writes == 0
+    assert sum(1 for _, path, _ in srv.requests if path.endswith("/classificationrules")) == 2

@@ -275,7 +275,7 @@ class PurviewServer:
                 raise ApiError(400, "request does not match the REST contract: " + msg)
         with self.lock:
             if spec == SCANNING:
-                status, payload = self._scan(method, sub, body)
+                status, payload = self._scan(method, sub, body, q)
             else:
                 status, payload = self._datamap(method, sub, q, body)
         self._check_response(spec, method, sub, status, payload)
@@ -833,10 +833,19 @@ class PurviewServer:
         raise ApiError(405, method)
 
     # --- Scanning ----------------------------------------------------------------------------------
-    def _scan(self, method: str, p: str, body: Any) -> tuple[int, Any]:
+    def _scan(self, method: str, p: str, body: Any, q: dict[str, list[str]]) -> tuple[int, Any]:
         s = self.state
         if method == "GET" and p == "/classificationrules":
-            return 200, {"value": list(s.rules.values()), "count": len(s.rules)}
+            # a page of at most max_page rules, then `nextLink` (ClassificationRuleList in the contract)
+            start = int((q.get("$skipToken") or ["0"])[0])
+            rules = [s.rules[n] for n in sorted(s.rules)]
+            page: dict[str, Any] = {"value": rules[start : start + self.max_page], "count": len(rules)}
+            if start + self.max_page < len(rules):
+                nxt = start + self.max_page
+                page["nextLink"] = (
+                    f"{self.endpoint}/scan/classificationrules?api-version=2023-09-01&$skipToken={nxt}"
+                )
+            return 200, page
         r = re.fullmatch(r"/classificationrules/([^/]+)", p)
         if not r:
             raise ApiError(404, f"not implemented: {method} {p}")
