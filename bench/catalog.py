@@ -6,7 +6,10 @@ Usage: .venv/bin/python bench/catalog.py [--terms 2000] [--datasets 200] [--colu
 Generates a project in a temp folder: D gold datasets of C columns each (D×C column classifications, one
 label per column, the table labelled too), T glossary terms in a two-level hierarchy (one parent per 50
 terms), each term assigned to one column and every tenth one related to its neighbour, 10 detection
-rules. The server validates every request body against the REST contracts, as in the tests. The
+rules. The server is the tests' Purview-faithful one (server-filled defaults, read-only projections,
+paged lists) and validates every request and response against the REST contracts. Next to each run the
+figures of the baseline are printed: the same bench at commit 55fc060, before the client followed
+Purview's behaviour (it read whole glossaries with `/detailed` and had a simpler server). The
 operations-per-second budget is raised (--ops) so the figures show the client's own cost (the server runs
 in its own process); at the
 default budget of 20 requests/s the time of an apply is at least requests / 20 seconds.
@@ -26,6 +29,8 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
 LABELS = ["PII", "Confidential", "Public"]
+# (read, write) requests of the default-size run at commit 55fc060 (the baseline)
+BASELINE = {"first apply": (9, 2589), "no-op re-apply": (8, 0)}
 
 
 def write_project(root: Path, endpoint: str, terms: int, datasets: int, columns: int, ops: float) -> None:
@@ -124,7 +129,10 @@ def main() -> int:
             }
             total = sum(objects.values())
             print("objects: " + ", ".join(f"{v:,} {k}" for k, v in objects.items()) + f" (total {total:,})")
-            print(f"{'run':<22}{'read':>7}{'write':>7}{'requests':>10}{'per 100 obj':>13}{'wall s':>9}")
+            print(
+                f"{'run':<22}{'read':>7}{'write':>7}{'requests':>10}{'per 100 obj':>13}{'wall s':>9}"
+                f"{'baseline r/w':>15}{'x baseline':>12}"
+            )
             for label in ("first apply", "no-op re-apply"):
                 reads = writes = 0
                 t0 = time.perf_counter()
@@ -134,7 +142,13 @@ def main() -> int:
                     writes += result.payload["requests"]["write"]
                 wall = time.perf_counter() - t0
                 n = reads + writes
-                print(f"{label:<22}{reads:>7}{writes:>7}{n:>10}{100 * n / total:>13.3f}{wall:>9.1f}")
+                base_r, base_w = BASELINE[label]
+                same_size = (args.terms, args.datasets, args.columns) == (2000, 200, 100)
+                ratio = f"{n / (base_r + base_w):.2f}" if same_size else "n/a"
+                print(
+                    f"{label:<22}{reads:>7}{writes:>7}{n:>10}{100 * n / total:>13.3f}{wall:>9.1f}"
+                    f"{f'{base_r}/{base_w}':>15}{ratio:>12}"
+                )
     finally:
         server.stdin.close()
         stats = json.loads(server.stdout.readline() or "{}")

@@ -226,6 +226,30 @@ def validate_request(spec_relpath: str, method: str, path: str, body: Any) -> li
     return validate_schema(spec_relpath, schema, body)
 
 
+def validate_response(spec_relpath: str, method: str, path: str, status: int, body: Any) -> list[str]:
+    """Errors of a response body against the matching operation's schema for `status` (or `default`);
+    [] when valid or when the operation declares no schema for it."""
+    raw = _raw(spec_relpath)
+    path = path.split("?", 1)[0]
+    candidates = []
+    for template, ops in raw.get("paths", {}).items():
+        op = ops.get(method.lower())
+        if op is not None and _template_regex(template).fullmatch(path):
+            candidates.append((_literal_weight(template), template, op))
+    if not candidates:
+        raise LookupError(f"{spec_relpath}: no operation {method.upper()} {path}")
+    _, template, op = max(candidates, key=lambda c: c[0])
+    code = str(status) if str(status) in op.get("responses", {}) else "default"
+    if "schema" not in (op.get("responses", {}).get(code) or {}):
+        return []
+    pointer = (
+        "#/paths/"
+        + template.replace("~", "~0").replace("/", "~1")
+        + f"/{method.lower()}/responses/{code}/schema"
+    )
+    return validate_schema(spec_relpath, {"$ref": pointer}, body)
+
+
 def example_body(example_relpath: str, param: str | None = None) -> Any:
     """The request body of a contract example file (its one `in: body` parameter, or `param`)."""
     data = _raw(example_relpath)["parameters"]

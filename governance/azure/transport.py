@@ -109,8 +109,11 @@ class AzureHttp:
         timeout: float = 30.0,
         counts: Counts | None = None,
         is_read: Callable[[str, str], bool] = _is_read,
+        show_path: bool = True,
     ) -> None:
+        """`show_path=False` for URLs whose path is a secret (webhooks): errors name the host only."""
         self.service = service
+        self.show_path = show_path
         self.scope = scope
         self.counts = counts or Counts()
         self.timeout = timeout
@@ -125,6 +128,13 @@ class AzureHttp:
     # --- pipeline --------------------------------------------------------------------------------
     def _build(self) -> Any:
         from azure.core.pipeline import Pipeline
+        from azure.core.pipeline.transport import RequestsTransport
+
+        return Pipeline(transport=RequestsTransport(), policies=self.policies())
+
+    def policies(self) -> list[Any]:
+        """The policies of this transport (ids, headers, retries with Retry-After, budget and counts, bearer
+        token), also for an Azure SDK client: `SomeClient(..., policies=http.policies())`."""
         from azure.core.pipeline.policies import (
             BearerTokenCredentialPolicy,
             HeadersPolicy,
@@ -133,7 +143,6 @@ class AzureHttp:
             SansIOHTTPPolicy,
             UserAgentPolicy,
         )
-        from azure.core.pipeline.transport import RequestsTransport
 
         owner = self
 
@@ -159,7 +168,7 @@ class AzureHttp:
         if self.scope:
             cred = self._credential or default_credential()
             policies.append(BearerTokenCredentialPolicy(cred, self.scope))
-        return Pipeline(transport=RequestsTransport(), policies=policies)
+        return policies
 
     @property
     def pipeline(self) -> Any:
@@ -194,14 +203,17 @@ class AzureHttp:
         request = HttpRequest(method, full, json=json_body, headers=headers or {})
         insecure = urlsplit(full).scheme == "http"
         retry_on = ALL_METHODS if retry_write else SAFE_METHODS
-        what = f"{self.service}: {method} {urlsplit(url).path}"
+        parts = urlsplit(url)
+        what = f"{self.service}: {method} {parts.path if self.show_path else parts.hostname}"
+        # enforce_https is read by the bearer-token policy; without one it would reach `requests`
+        auth = {"enforce_https": not insecure} if self.scope else {}
         try:
             pipeline_response = self.pipeline.run(
                 request,
-                enforce_https=not insecure,
                 retry_on_methods=retry_on,
                 connection_timeout=self.timeout,
                 read_timeout=self.timeout,
+                **auth,
             )
         except AzureError as exc:
             raise AzureHttpError(f"{what} unreachable after retries ({exc.__class__.__name__})") from exc
@@ -212,7 +224,7 @@ class AzureHttp:
         if status == 404 and ok_missing:
             return Response(404, dict(response.headers), body)
         if status >= 400:
-            message = redact_text(_message(body, text))
+            message = redact_text(_message(body, text), keep_path=self.show_path)
             if status == 409:
                 raise Conflict(f"{what} conflict: HTTP 409 {message}", status, body)
             raise AzureHttpError(f"{what} failed: HTTP {status} {message}", status, body)

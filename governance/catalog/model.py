@@ -266,9 +266,26 @@ def desired_state(project: Project) -> CatalogState:
     targets = {target for (_, target) in state.assignments} | {
         entity for (entity, _) in state.classifications
     }
-    for target in sorted(targets - set(state.entities)):
-        state.warnings.append(f"{target}: not a declared dataset or column of a declared schema; skipped")
+    _table_columns(project, state, targets)
     return state
+
+
+def _table_columns(project: Project, state: CatalogState, targets: set[str]) -> None:
+    """Columns that are targets but not declared: taken from the table (see catalog.columns). What is
+    still unknown is left to the live catalog; the plan says so when the catalog does not know it either."""
+    from governance.catalog.columns import dataset_columns
+
+    datasets = project.config.datasets
+    wanted: set[str] = set()
+    for target in targets - set(state.entities):
+        ds, _, col = target.rpartition(".")
+        if ds in datasets and col and not datasets[ds].columns:
+            wanted.add(ds)
+    for name in sorted(wanted):
+        cols = dataset_columns(project, name)
+        for col, typ in (cols or {}).items():
+            c = column_entity(state.entities[name], col, typ)
+            state.entities.setdefault(c.name, c)
 
 
 def _symmetric(terms: dict[str, TermState]) -> None:

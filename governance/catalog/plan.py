@@ -110,6 +110,14 @@ def _noop(
     return Change("noop", kind, name, {}, after or {}, note, managed)
 
 
+UNKNOWN_TARGET = "not in the files, the table or the catalog; skipped"
+
+
+def _known(target: str, desired: CatalogState, live: CatalogState) -> bool:
+    """A relation's target exists or can be made: declared (or read from the table), or in the catalog."""
+    return target in desired.entities or target in live.entities
+
+
 def plan_entities(desired: CatalogState, live: CatalogState, needed: set[str], prune: bool) -> list[Change]:
     """Create the dataset/column entities a relation needs when the scanner has not made them yet."""
     out: list[Change] = []
@@ -166,6 +174,8 @@ def plan_glossary(
         if key in desired.assignments:
             if key in live.assignments:
                 out.append(_noop("assignment", name))
+            elif not _known(target, desired, live):
+                out.append(_noop("assignment", name, None, f"{target}: {UNKNOWN_TARGET}"))
             else:
                 out.append(Change("create", "assignment", name, {}, {"term": term, "entity": target}))
         elif live.assignments[key]:
@@ -243,6 +253,8 @@ def plan_classifications(
         if key in desired.classifications:
             if key in live.classifications:
                 out.append(_noop("classification", name))
+            elif not _known(entity, desired, live):
+                out.append(_noop("classification", name, None, f"{entity}: {UNKNOWN_TARGET}"))
             else:
                 out.append(Change("create", "classification", name, {}, {"entity": entity, "label": label}))
         elif live.classifications[key]:

@@ -9,7 +9,7 @@ from typing import Any
 from governance.catalog.backends import open_backend
 from governance.catalog.backends.base import CatalogBackend
 from governance.catalog.model import CatalogState, desired_state, glossary_coverage_percent
-from governance.catalog.plan import Change, Plan, plan_classifications, plan_glossary
+from governance.catalog.plan import UNKNOWN_TARGET, Change, Plan, plan_classifications, plan_glossary
 from governance.errors import ExitCode, InputError
 from governance.metrics import Metric, record
 from governance.project import Project
@@ -75,6 +75,7 @@ def _sync(
         live = be.read(desired, {kind})
         plan = Plan(be.name, _plan(kind, desired, live, prune, force), warnings=list(desired.warnings))
         plan.warnings += getattr(be, "warnings", [])
+        plan.warnings += [c.note for c in plan.changes if c.note and UNKNOWN_TARGET in c.note]
         if apply and plan.pending:
             be.apply(plan.changes, desired, live)
         plan.requests = be.requests.as_dict()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from governance.catalog.cli_sync import sync_command
+from governance.commands.catalog_sync import sync_command
 
 command = sync_command(
     "sync-classifications",

@@ -122,7 +122,7 @@ class CatalogEnv:
                     t["name"]: (
                         t.get("longDescription"),
                         t.get("status"),
-                        names.get((t.get("hierarchyInfo") or [{}])[-1].get("guid", "")),
+                        names.get((t.get("parentTerm") or {}).get("termGuid", "")),
                     )
                     for t in st.terms.values()
                 },
@@ -348,7 +348,7 @@ def catalog_env(
         with PurviewServer() as server:
             write_project(root, purview_catalog(server.endpoint))
             yield CatalogEnv(kind, root, server=server)
-            assert server.contract_errors == [], "requests broke the REST contract"
+            assert server.contract_errors == [], f"requests broke the REST contract: {server.contract_errors}"
 
 
 @pytest.fixture
@@ -357,7 +357,7 @@ def purview_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cat
     with PurviewServer() as server:
         write_project(tmp_path / "project", purview_catalog(server.endpoint))
         yield CatalogEnv("purview", tmp_path / "project", server=server)
-        assert server.contract_errors == [], "requests broke the REST contract"
+        assert server.contract_errors == [], f"requests broke the REST contract: {server.contract_errors}"
 
 
 def copy_env(env: CatalogEnv, dst: Path) -> CatalogEnv:

@@ -189,7 +189,10 @@ def test_stewards_map_to_object_ids_and_unknown_ones_warn(purview_env: CatalogEn
     assert clv["contacts"] == {"Steward": [{"id": STEWARD_ID, "info": "data-stewards@smartflow.example"}]}
     assert "Expert" not in clv["contacts"]
     assert clv["qualifiedName"] == "Customer Metrics_Customer Lifetime Value@SmartFlow"
-    assert clv["nickName"] == "Lifetime Value"
+    # the display name stays the term's own; the free-text synonym lives in the term template
+    assert clv["nickName"] == "Customer Lifetime Value"
+    assert clv["attributes"] == {"smartflow": {"synonyms": "Lifetime Value"}}
+    assert clv["parentTerm"]["termGuid"] == srv.term_by_name("Customer Metrics")["guid"]  # type: ignore[index]
     assert [h["displayText"] for h in clv["seeAlso"]] == ["Daily Revenue"]
 
 
@@ -312,15 +315,29 @@ def test_the_repo_project_syncs_and_pushes_lineage_to_purview(
         assert [p["requests"]["write"] for p in again] == [0, 0, 0] and srv.writes == 0
         terms = [t["name"] for t in srv.state.terms.values()]
         assert sorted(terms) == sorted(t.name for t in project.terms)
+        plans = [sync(load_project(cfg), k, apply=False).payload for k in ("glossary", "classifications")]
+        assert [p["summary"]["create"] + p["summary"]["update"] + p["summary"]["delete"] for p in plans] == [
+            0,
+            0,
+        ]
+        # one edited definition: a one-change plan
+        term = project.terms[0]
+        first_line = term.definition.strip().splitlines()[0]
+        glossary = next(
+            p for p in sorted((cfg.parent / "glossary").glob("*.yaml")) if first_line in p.read_text()
+        )
+        glossary.write_text(glossary.read_text().replace(first_line, first_line + " (edited)", 1))
+        edited = sync(load_project(cfg), "glossary", apply=False).payload
+        assert [(c["action"], c["name"]) for c in edited["changes"] if c["action"] != "noop"] == [
+            ("update", term.name)
+        ]
         assert srv.contract_errors == []
 
 
-def test_request_budget_spaces_requests_and_counts_them(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The ops/second budget: each request waits for its slot (clock and sleep are simulated)."""
-    from types import SimpleNamespace
-
-    from governance.catalog.backends import purview as pv
-    from governance.catalog.backends.base import Requests
+def test_request_budget_spaces_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ops/second budget of the shared transport: each request waits for its slot (clock and sleep
+    are simulated)."""
+    from governance.azure import transport
 
     now = [100.0]
     slept: list[float] = []
@@ -329,21 +346,60 @@ def test_request_budget_spaces_requests_and_counts_them(monkeypatch: pytest.Monk
         slept.append(round(seconds, 3))
         now[0] += seconds
 
-    monkeypatch.setattr(pv.time, "monotonic", lambda: now[0])
-    monkeypatch.setattr(pv.time, "sleep", sleep)
-    owner = SimpleNamespace(requests=Requests())
-    budget = pv._BudgetAndCount(owner, per_second=4)  # type: ignore[arg-type]
-
-    def req(method: str, url: str) -> SimpleNamespace:
-        return SimpleNamespace(http_request=SimpleNamespace(method=method, url=url))
-
-    for method, url in [
-        ("GET", "/a"),
-        ("POST", "/b"),
-        ("POST", "/search/query"),
-        ("PUT", "/c"),
-        ("DELETE", "/d"),
-    ]:
-        budget.on_request(req(method, url))
+    monkeypatch.setattr(transport.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(transport.time, "sleep", sleep)
+    budget = transport.Budget(per_second=4)
+    for _ in range(5):
+        budget.wait()
     assert slept == [0.25, 0.25, 0.25, 0.25]  # 4 per second: the 2nd..5th wait for their slot
-    assert owner.requests.as_dict() == {"read": 2, "write": 3}
+
+
+def test_searches_count_as_reads_and_writes_as_writes(purview_env: CatalogEnv) -> None:
+    from governance.azure.transport import Counts
+    from governance.catalog.purview.transport import PurviewHttp
+
+    cfg = purview_env.project().config.catalog.purview
+    assert cfg is not None and purview_env.server is not None
+    counts = Counts()
+    http = PurviewHttp(cfg, counts)
+    try:
+        http.call("GET", "/atlas/v2/types/typedefs", params={"type": "classification"})
+        http.call("POST", "/search/query", body={"filter": {"entityType": "column"}, "limit": 10})
+        http.call("POST", "/atlas/v2/glossary", body={"name": "G", "qualifiedName": "G"})
+    finally:
+        http.close()
+    assert (counts.read, counts.write) == (2, 1)
+    assert (purview_env.server.reads, purview_env.server.writes) == (2, 1)
+
+
+def test_processes_of_removed_jobs_are_found_across_search_pages(purview_env: CatalogEnv) -> None:
+    """One search hit per page: the process of a job that left the manifests is still found and deleted."""
+    srv = purview_env.server
+    assert srv is not None
+    push_lineage(purview_env.project(), GRAPH)
+    srv.max_page = 1
+    fewer = json.loads(json.dumps(GRAPH))
+    fewer["jobs"] = [j for j in fewer["jobs"] if j["job"] == "gold_customer360"]
+    fewer["column_edges"] = [e for e in fewer["column_edges"] if e["job"] == "gold_customer360"]
+    # the remaining job is found by name; the removed one only through the paged search
+    srv.reset_counts()
+    out = push_lineage(purview_env.project(), fewer).payload
+    assert sum(1 for _, path, _ in srv.requests if path.endswith("/search/query")) == 2  # two pages
+    assert [(c["action"], c["name"]) for c in out["changes"] if c["action"] != "noop"] == [
+        ("delete", "gold_daily_revenue")
+    ]
+    assert [
+        e["attributes"]["name"] for e in srv.state.entities.values() if e["typeName"] == "smartflow_process"
+    ] == ["gold_customer360"]
+
+
+def test_rules_are_read_across_next_link_pages(purview_env: CatalogEnv) -> None:
+    """One rule per page: the second rule is on the page behind nextLink, so a re-apply writes nothing."""
+    srv = purview_env.server
+    assert srv is not None
+    srv.max_page = 1
+    sync(purview_env.project(), "classifications", apply=True)
+    srv.reset_counts()
+    again = sync(purview_env.project(), "classifications", apply=True).payload
+    assert again["requests"]["write"] == 0 and srv.writes == 0
+    assert sum(1 for _, path, _ in srv.requests if path.endswith("/classificationrules")) == 2

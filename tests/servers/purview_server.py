@@ -1,4 +1,5 @@
 """A local, stateful Purview Data Map + Scanning server for tests and benchmarks (127.0.0.1 only).
+One file on purpose (it is over 600 lines): bench/catalog.py runs it as a script in its own process.
 
 It implements only the endpoints smartflow-gov uses, with Atlas's rules where they matter to a client
 (unique qualified names, upsert of bulk entities, 409 on existing terms/typedefs/assignments, symmetric
@@ -6,6 +7,18 @@ term relations, no delete of an assigned term or a parent term, setClassificatio
 classification types must exist, rule names must match Purview's pattern). EVERY request body is
 validated against the published REST contracts in ../shared/contracts (tests/azure_contracts.py); a
 mismatch answers 400 and is recorded in `contract_errors`, which tests assert to be empty.
+
+It behaves the way the Data Map answers, as documented or as `pyapacheatlas` (wjohnson/pyapacheatlas, the
+Purview client users know) encodes it — each rule cites its source where it is implemented:
+- server-assigned defaults: `nickName` (the term's own name), `qualifiedName` of a term
+  (`Parent_Child@Glossary` under a parent), a classification type's description (its name when none given);
+- read-only projections computed here and ignored on write: `hierarchyInfo`, `childrenTerms`, the
+  glossary's `terms` headers, the other end of symmetric synonyms/seeAlso relations, entity `meanings`;
+- a term's parent is set from `parentTerm: {termGuid}`;
+- partial attributes in list responses (a glossary list carries term headers only; a term list carries no
+  `assignedEntities`) and limit/offset paging capped at `max_page` items per page;
+- term template attributes (`attributes: {template: {attr: value}}`) need the template to exist.
+Every response body is validated against the operation's response schema too.
 
 Faults are injected per request match: 429 with Retry-After, 503, or a connection dropped after the
 server has applied the request (the worst case for duplicates). Requests are counted.
@@ -26,7 +39,7 @@ from urllib.parse import parse_qsl, urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from azure_contracts import validate_request  # noqa: E402
+from azure_contracts import validate_request, validate_response  # noqa: E402
 
 DATAMAP = "purview/data-plane/Azure.Analytics.Purview.DataMap/stable/2023-09-01/purviewdatamap.json"
 SCANNING = "purview/data-plane/Azure.Analytics.Purview.Scanning/stable/2023-09-01/scanningService.json"
@@ -81,6 +94,7 @@ class State:
         default_factory=dict
     )  # relationGuid -> {term, entity, attributes}
     classification_defs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    term_templates: dict[str, dict[str, Any]] = field(default_factory=dict)
     entity_defs: dict[str, dict[str, Any]] = field(default_factory=dict)
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)
     children: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # parent -> inverse attr -> guids
@@ -124,6 +138,7 @@ class PurviewServer:
         self.requests: list[tuple[str, str, int]] = []
         self.reads = 0
         self.writes = 0
+        self.max_page = 1000  # items per page of a limit/offset list, whatever `limit` asks
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -260,15 +275,51 @@ class PurviewServer:
                 raise ApiError(400, "request does not match the REST contract: " + msg)
         with self.lock:
             if spec == SCANNING:
-                return self._scan(method, sub, body)
-            return self._datamap(method, sub, q, body)
+                status, payload = self._scan(method, sub, body, q)
+            else:
+                status, payload = self._datamap(method, sub, q, body)
+        self._check_response(spec, method, sub, status, payload)
+        return status, payload
+
+    def _check_response(self, spec: str, method: str, sub: str, status: int, payload: Any) -> None:
+        """The answer must match the operation's response schema (a wrong shape here would let the
+        client under test depend on something Purview never sends)."""
+        if payload is None or status >= 400:
+            return
+        try:
+            errors = validate_response(spec, method, sub, status, payload)
+        except LookupError:
+            return
+        if errors:
+            self.contract_errors.append(f"response of {method} {sub}: " + "; ".join(errors[:3]))
+
+    def _page(self, items: list[Any], q: dict[str, list[str]]) -> list[Any]:
+        """limit/offset paging as the Data Map's list operations do (pyapacheatlas glossaryclient.py:
+        get_glossaries / get_termAssignedEntities send `limit`, `offset`, `sort`); a page holds at most
+        `max_page` items whatever `limit` asks, and limit -1 means "all, up to the cap"."""
+        limit = int((q.get("limit") or ["-1"])[0])
+        offset = int((q.get("offset") or ["0"])[0])
+        size = self.max_page if limit < 0 else min(limit, self.max_page)
+        return items[offset : offset + size]
 
     # --- Data Map ----------------------------------------------------------------------------------
     def _datamap(self, method: str, p: str, q: dict[str, list[str]], body: Any) -> tuple[int, Any]:
         s = self.state
         m = re.fullmatch
         if method == "GET" and p == "/atlas/v2/glossary":
-            return 200, [self._glossary_out(g) for g in s.glossaries.values()]
+            headers = q.get("ignoreTermsAndCategories") != ["true"]
+            ordered = sorted(s.glossaries.values(), key=lambda g: g["name"])
+            return 200, [self._glossary_out(g, headers) for g in self._page(ordered, q)]
+        if method == "GET" and (r := m(r"/atlas/v2/glossary/([^/]+)/terms", p)):
+            g = s.glossaries.get(r.group(1))
+            if g is None:
+                raise ApiError(404, "no such glossary")
+            terms = sorted(
+                (t for t in s.terms.values() if t["anchor"]["glossaryGuid"] == g["guid"]),
+                key=lambda t: t["qualifiedName"],
+            )
+            # a list answers terms without their assignedEntities (partial attributes)
+            return 200, [self._term_out(t, assigned=False) for t in self._page(terms, q)]
         if method == "POST" and p == "/atlas/v2/glossary":
             if any(g["name"] == body["name"] for g in s.glossaries.values()):
                 raise ApiError(409, f"glossary {body['name']} exists")
@@ -307,7 +358,7 @@ class PurviewServer:
             if method == "DELETE":
                 if self._assigned(guid):
                     raise ApiError(400, f"term {term['name']} is assigned to entities and cannot be deleted")
-                if any((c.get("hierarchyInfo") or [{}])[-1].get("guid") == guid for c in s.terms.values()):
+                if any((c.get("parentTerm") or {}).get("termGuid") == guid for c in s.terms.values()):
                     raise ApiError(400, f"term {term['name']} has child terms")
                 self._set_relations(term, "synonyms", [])
                 self._set_relations(term, "seeAlso", [])
@@ -329,9 +380,8 @@ class PurviewServer:
             if term_guid not in s.terms:
                 raise ApiError(404, f"no term {term_guid}")
             if method == "GET":
-                return 200, [
-                    self._assignment_out(r, s.assignments[r]) for r in sorted(s.by_term.get(term_guid, ()))
-                ]
+                rels = sorted(s.by_term.get(term_guid, ()))
+                return 200, [self._assignment_out(r, s.assignments[r]) for r in self._page(rels, q)]
             if method == "POST":
                 for obj in body:
                     if obj.get("guid") not in s.entities:
@@ -412,9 +462,10 @@ class PurviewServer:
         if p == "/atlas/v2/types/typedefs":
             return self._typedefs(method, q, body)
         if method == "GET" and (r := m(r"/atlas/v2/types/typedef/name/([^/]+)", p)):
-            d = s.classification_defs.get(r.group(1)) or s.entity_defs.get(r.group(1))
+            name = r.group(1)
+            d = s.classification_defs.get(name) or s.entity_defs.get(name) or s.term_templates.get(name)
             if d is None:
-                raise ApiError(404, f"no type {r.group(1)}")
+                raise ApiError(404, f"no type {name}")
             return 200, d
         if method == "POST" and p == "/search/query":
             etype = (body.get("filter") or {}).get("entityType")
@@ -428,13 +479,24 @@ class PurviewServer:
                 for g, e in s.entities.items()
                 if etype is None or e["typeName"] == etype
             ]
-            limit = int(body.get("limit") or 50)
-            return 200, {"@search.count": len(hits), "value": hits[:limit]}
+            # QueryOptions.limit: "default value is 50; maximum value is 1000" (2023-09-01 contract);
+            # further pages through continuationToken
+            limit = min(int(body.get("limit") or 50), 1000, self.max_page)
+            start = int(body.get("continuationToken") or 0)
+            page: dict[str, Any] = {"@search.count": len(hits), "value": hits[start : start + limit]}
+            if start + limit < len(hits):
+                page["continuationToken"] = str(start + limit)
+            return 200, page
         raise ApiError(404, f"not implemented: {method} {p}")
 
-    def _glossary_out(self, g: dict[str, Any]) -> dict[str, Any]:
+    def _glossary_out(self, g: dict[str, Any], headers: bool = True) -> dict[str, Any]:
+        """A glossary lists its terms as headers only (termGuid, displayText, relationGuid) — the
+        "terms" of pyapacheatlas glossaryclient.get_glossary: "the term headers (AtlasRelatedTermHeader:
+        including displayText and termGuid)"; ignoreTermsAndCategories=true leaves them out."""
+        if not headers:
+            return dict(g)
         terms = [
-            {"termGuid": t["guid"], "displayText": t["name"]}
+            {"termGuid": t["guid"], "displayText": t["name"], "relationGuid": t["anchor_rel"]}
             for t in self.state.terms.values()
             if t["anchor"]["glossaryGuid"] == g["guid"]
         ]
@@ -442,6 +504,9 @@ class PurviewServer:
 
     def _assigned(self, term_guid: str) -> bool:
         return bool(self.state.by_term.get(term_guid))
+
+    # read-only projections: computed here from the state, ignored when a client sends them
+    READ_ONLY_TERM = ("hierarchyInfo", "childrenTerms", "assignedEntities", "qualifiedName", "anchor_rel")
 
     def _prepare_term(self, body: dict[str, Any], hierarchy: bool, guid: str | None) -> dict[str, Any]:
         s = self.state
@@ -451,16 +516,22 @@ class PurviewServer:
             raise ApiError(400, "a term needs anchor.glossaryGuid of an existing glossary")
         if not body.get("name"):
             raise ApiError(400, "a term needs a name")
-        info = body.get("hierarchyInfo") or []
-        if info and not hierarchy:
-            raise ApiError(400, "hierarchyInfo needs includeTermHierarchy=true")
-        parent_name = None
-        if info:
-            parent = s.terms.get(info[-1].get("guid", ""))
+        # the parent comes from parentTerm {termGuid} (pyapacheatlas term.py, add_hierarchy: "It creates
+        # the parentTerm property"); hierarchyInfo is what the service answers, not what it reads
+        parent_guid = (body.get("parentTerm") or {}).get("termGuid")
+        if parent_guid and not hierarchy:
+            raise ApiError(400, "parentTerm needs includeTermHierarchy=true")
+        parent = None
+        if parent_guid:
+            parent = s.terms.get(parent_guid)
             if parent is None:
-                raise ApiError(400, "parent term in hierarchyInfo does not exist")
-            parent_name = parent["name"]
-        qn = f"{parent_name}_{body['name']}@{g['name']}" if parent_name else f"{body['name']}@{g['name']}"
+                raise ApiError(400, f"parentTerm {parent_guid} does not exist")
+            if parent_guid == guid or self._ancestors(parent_guid).count(guid or ""):
+                raise ApiError(400, "a term cannot be its own ancestor")
+        # qualifiedName is the service's: Parent_Child@Glossary under a parent (pyapacheatlas term.py,
+        # qualifiedName: "prefixed with the parent formal name"), Name@Glossary otherwise
+        base = f"{parent['qualifiedName'].rsplit('@', 1)[0]}_{body['name']}" if parent else body["name"]
+        qn = f"{base}@{g['name']}"
         for t in s.terms.values():
             if t["qualifiedName"] == qn and t["guid"] != guid:
                 raise ApiError(409, f"term {qn} already exists")
@@ -468,10 +539,31 @@ class PurviewServer:
             for h in body.get(key) or []:
                 if h.get("termGuid") not in s.terms and h.get("termGuid") != guid:
                     raise ApiError(400, f"{key}: no term {h.get('termGuid')}")
-        term = {k: v for k, v in body.items() if k not in ("assignedEntities",)}
+        for template, values in (body.get("attributes") or {}).items():
+            tdef = s.term_templates.get(template)
+            if tdef is None:
+                raise ApiError(400, f"term template {template} does not exist")
+            extra = set(values) - {a["name"] for a in tdef.get("attributeDefs") or []}
+            if extra:
+                raise ApiError(400, f"term template {template} has no attribute(s) {sorted(extra)}")
+        term = {k: v for k, v in body.items() if k not in self.READ_ONLY_TERM}
         term["qualifiedName"] = qn
         term["anchor"] = {"glossaryGuid": g["guid"], "displayText": g["name"]}
+        term["anchor_rel"] = s.terms.get(guid or "", {}).get("anchor_rel") or str(uuid.uuid4())
+        if parent_guid:
+            term["parentTerm"] = {"termGuid": parent_guid}
+        # nickName: the display name; the term's own name when none is given (pyapacheatlas term.py,
+        # nickName: "It will match the name property if no parent formal name is provided")
+        term["nickName"] = body.get("nickName") or body["name"]
         return term
+
+    def _ancestors(self, guid: str) -> list[str]:
+        out: list[str] = []
+        cur = (self.state.terms.get(guid) or {}).get("parentTerm")
+        while cur and cur.get("termGuid") in self.state.terms and len(out) <= len(self.state.terms):
+            out.append(cur["termGuid"])
+            cur = self.state.terms[cur["termGuid"]].get("parentTerm")
+        return out
 
     def _store_term(self, term: dict[str, Any]) -> None:
         old = self.state.terms.get(term["guid"], {})
@@ -511,10 +603,29 @@ class PurviewServer:
             },
         }
 
-    def _term_out(self, t: dict[str, Any]) -> dict[str, Any]:
+    def _term_out(self, t: dict[str, Any], assigned: bool = True) -> dict[str, Any]:
+        """A term as the service answers it: `hierarchyInfo` (the ancestors, root first) and
+        `childrenTerms` computed, `assignedEntities` only when one term is asked for."""
         st = self.state
-        assigned = [self._assignment_out(r, st.assignments[r]) for r in sorted(st.by_term.get(t["guid"], ()))]
-        return {**t, "assignedEntities": assigned}
+        out = {k: v for k, v in t.items() if k != "anchor_rel"}
+        ancestors = list(reversed(self._ancestors(t["guid"])))
+        if ancestors:
+            out["hierarchyInfo"] = [
+                {
+                    "guid": g,
+                    "typeName": "AtlasGlossaryTerm",
+                    "uniqueAttributes": {"qualifiedName": st.terms[g]["qualifiedName"]},
+                }
+                for g in ancestors
+            ]
+            out["parentTerm"] = {"termGuid": ancestors[-1], "displayText": st.terms[ancestors[-1]]["name"]}
+        children = [c for c in st.terms.values() if (c.get("parentTerm") or {}).get("termGuid") == t["guid"]]
+        if children:
+            out["childrenTerms"] = [{"termGuid": c["guid"], "displayText": c["name"]} for c in children]
+        if assigned:
+            rels = sorted(st.by_term.get(t["guid"], ()))
+            out["assignedEntities"] = [self._assignment_out(r, st.assignments[r]) for r in rels]
+        return out
 
     # entities
     def _resolve(self, ref: Any) -> str:
@@ -634,14 +745,10 @@ class PurviewServer:
         for r in sorted(s.by_entity.get(guid, ())):
             a = s.assignments[r]
             if a["term"] in s.terms:
-                meanings.append(
-                    {
-                        "termGuid": a["term"],
-                        "relationGuid": r,
-                        "displayText": s.terms[a["term"]]["name"],
-                        "description": a["attributes"].get("description"),
-                    }
-                )
+                header = {"termGuid": a["term"], "relationGuid": r, "displayText": s.terms[a["term"]]["name"]}
+                if a["attributes"].get("description") is not None:
+                    header["description"] = a["attributes"]["description"]
+                meanings.append(header)
         return {
             "guid": guid,
             "typeName": e["typeName"],
@@ -679,7 +786,11 @@ class PurviewServer:
                 out["entityDefs"] = list(s.entity_defs.values())
             return 200, out
         cdefs, edefs = body.get("classificationDefs") or [], body.get("entityDefs") or []
+        tdefs = body.get("termTemplateDefs") or []
         if method == "POST":
+            for d in tdefs:
+                if d["name"] in s.term_templates:
+                    raise ApiError(409, f"term template {d['name']} exists")
             for d in cdefs:
                 if d["name"] in s.classification_defs:
                     raise ApiError(409, f"type {d['name']} exists")
@@ -694,15 +805,24 @@ class PurviewServer:
                 if d["name"] not in s.classification_defs:
                     raise ApiError(404, f"no type {d['name']}")
         if method in ("POST", "PUT"):
+            stored = []
             for d in cdefs:
-                s.classification_defs[d["name"]] = {
-                    **d,
-                    "category": "CLASSIFICATION",
-                    "guid": str(uuid.uuid4()),
-                }
+                # the service fills in a description (the type's name) when none is given, as Purview
+                # answers for classifications made without one (the behaviour reported against
+                # Purview; Atlas keeps typedef descriptions as the vertex's description property)
+                guid = s.classification_defs.get(d["name"], {}).get("guid") or str(uuid.uuid4())
+                new = {**d, "category": "CLASSIFICATION", "guid": guid}
+                new["description"] = d.get("description") or d["name"]
+                s.classification_defs[d["name"]] = new
+                stored.append(new)
             for d in edefs:
                 s.entity_defs[d["name"]] = {**d, "category": "ENTITY"}
-            return 200, {"classificationDefs": cdefs, "entityDefs": edefs}
+            for d in tdefs:
+                s.term_templates[d["name"]] = {**d, "category": "TERM_TEMPLATE", "guid": str(uuid.uuid4())}
+            out: dict[str, Any] = {"classificationDefs": stored, "entityDefs": edefs}
+            if tdefs:
+                out["termTemplateDefs"] = [s.term_templates[d["name"]] for d in tdefs]
+            return 200, out
         if method == "DELETE":
             for d in cdefs:
                 if any(c["typeName"] == d["name"] for e in s.entities.values() for c in e["classifications"]):
@@ -713,10 +833,19 @@ class PurviewServer:
         raise ApiError(405, method)
 
     # --- Scanning ----------------------------------------------------------------------------------
-    def _scan(self, method: str, p: str, body: Any) -> tuple[int, Any]:
+    def _scan(self, method: str, p: str, body: Any, q: dict[str, list[str]]) -> tuple[int, Any]:
         s = self.state
         if method == "GET" and p == "/classificationrules":
-            return 200, {"value": list(s.rules.values()), "count": len(s.rules)}
+            # a page of at most max_page rules, then `nextLink` (ClassificationRuleList in the contract)
+            start = int((q.get("$skipToken") or ["0"])[0])
+            rules = [s.rules[n] for n in sorted(s.rules)]
+            page: dict[str, Any] = {"value": rules[start : start + self.max_page], "count": len(rules)}
+            if start + self.max_page < len(rules):
+                nxt = start + self.max_page
+                page["nextLink"] = (
+                    f"{self.endpoint}/scan/classificationrules?api-version=2023-09-01&$skipToken={nxt}"
+                )
+            return 200, page
         r = re.fullmatch(r"/classificationrules/([^/]+)", p)
         if not r:
             raise ApiError(404, f"not implemented: {method} {p}")
@@ -729,6 +858,7 @@ class PurviewServer:
             props = body.get("properties") or {}
             if props.get("classificationName") not in s.classification_defs:
                 raise ApiError(400, f"classification {props.get('classificationName')} does not exist")
+            created = name not in s.rules
             version = (s.rules.get(name, {}).get("properties", {}).get("version") or 0) + 1
             s.rules[name] = {
                 "id": f"classificationrules/{name}",
@@ -736,7 +866,7 @@ class PurviewServer:
                 "kind": "Custom",
                 "properties": {**props, "version": version, "classificationAction": "Keep"},
             }
-            return 200, s.rules[name]
+            return (201 if created else 200), s.rules[name]
         if method == "GET":
             if name not in s.rules:
                 raise ApiError(404, f"no rule {name}")
@@ -744,7 +874,8 @@ class PurviewServer:
         if method == "DELETE":
             if name not in s.rules:
                 raise ApiError(404, f"no rule {name}")
-            return 200, s.rules.pop(name)
+            s.rules.pop(name)
+            return 204, None
         raise ApiError(405, method)
 
 

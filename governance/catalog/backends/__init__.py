@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 def open_backend(project: Project) -> CatalogBackend:
     """The backend smartflow.yaml names (catalog.backend)."""
     if project.config.catalog.backend == "purview":
-        from governance.catalog.backends.purview import PurviewBackend
+        from governance.catalog.purview.backend import PurviewBackend
 
         return PurviewBackend(project)
     from governance.catalog.backends.local import LocalBackend

@@ -1,4 +1,5 @@
-"""Talking to ARM about our three resource types through azure-mgmt-monitor's MonitorManagementClient.
+"""Talking to ARM about our three resource types through azure-mgmt-monitor's MonitorManagementClient,
+whose pipeline is the shared Azure transport's (governance.azure.transport: retries, Retry-After, token).
 
 Reads return the REST body with read-only fields stripped (model → `serialize()`), which is what a plan
 compares with. Transport failures after the client's retries become InfraError (exit 3); a 4xx on write
@@ -21,17 +22,25 @@ if TYPE_CHECKING:
 
 class Arm:
     def __init__(self, project: Project, credential: Any = None) -> None:
+        from azure.core.pipeline.policies import ContentDecodePolicy
         from azure.mgmt.monitor import MonitorManagementClient
+
+        from governance.azure.transport import AzureHttp
 
         cfg = project.config.alerts
         self.rg = cfg.resource_group or ""
         self.kw = {"enforce_https": azure_auth.enforce_https(cfg.arm_endpoint)}
+        cred = credential or azure_auth.credential()
+        # the SDK's models and operations over the shared transport's policies (one retry and
+        # Retry-After behaviour, one credential)
+        self.http = AzureHttp(
+            "ARM", scope=azure_auth.ARM_SCOPE, credential=cred, max_retries=cfg.max_retries, backoff=0.3
+        )
         self.client = MonitorManagementClient(
-            credential or azure_auth.credential(),
+            cred,
             cfg.subscription_id or "",
             base_url=cfg.arm_endpoint,
-            retry_total=cfg.max_retries,
-            retry_backoff_factor=0.3,
+            policies=[ContentDecodePolicy(), *self.http.policies()],
         )
         self.reads = 0
         self.writes = 0

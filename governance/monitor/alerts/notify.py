@@ -9,12 +9,12 @@ on the next run.
 from __future__ import annotations
 
 import html
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from governance.config import check_endpoint, env_names, expand_env
 from governance.errors import InputError
+from governance.redact import redact_text
 
 if TYPE_CHECKING:
     from governance.config import NotifyConfig
@@ -105,22 +105,27 @@ def email_message(e: Event, sender: str, to: list[str]) -> Any:
 
 
 def _post(url: str, body: dict[str, Any], cfg: NotifyConfig) -> str | None:
-    import requests
+    """POST a card over the shared Azure transport (no token; retries with Retry-After on 429/5xx and
+    dropped connections). Returns None when sent, else a short error that never quotes the URL (a
+    webhook's path and query are its secret)."""
+    from governance.azure.transport import AzureHttp, AzureHttpError
 
-    last = ""
-    for attempt in range(cfg.max_retries + 1):
-        try:
-            resp = requests.post(url, json=body, timeout=cfg.webhook_timeout_seconds)
-            if resp.status_code < 300:
-                return None
-            last = f"HTTP {resp.status_code}"
-            if resp.status_code < 500 and resp.status_code != 429:
-                break
-        except requests.RequestException as exc:
-            last = exc.__class__.__name__
-        if attempt < cfg.max_retries:
-            time.sleep(0.3 * (attempt + 1))
-    return last
+    http = AzureHttp(
+        "webhook",
+        scope=None,
+        max_retries=cfg.max_retries,
+        backoff=0.3,
+        timeout=cfg.webhook_timeout_seconds,
+        show_path=False,
+    )
+    try:
+        # a repeated card after a lost answer is better than a missed alert
+        http.send("POST", url, json_body=body, retry_write=True)
+    except AzureHttpError as exc:
+        return f"HTTP {exc.status}" if exc.status else (exc.__cause__ or exc).__class__.__name__
+    finally:
+        http.close()
+    return None
 
 
 def _send_mail(e: Event, to: list[str], cfg: NotifyConfig) -> str | None:
@@ -179,7 +184,7 @@ def deliver(group: ActionGroup, e: Event, cfg: NotifyConfig) -> list[dict[str, A
                     "channel": "webhook",
                     "target": shown,
                     "status": "skipped",
-                    "reason": exc.problems[0].message,
+                    "reason": redact_text(exc.problems[0].message, keep_path=False),
                 }
             )
             continue

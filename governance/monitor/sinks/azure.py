@@ -10,7 +10,6 @@ has aged beyond that is dropped with a warning (it stays in the local history an
 from __future__ import annotations
 
 import logging
-import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -71,42 +70,38 @@ def metric_posts(rows: list[metrics.Metric]) -> list[dict[str, Any]]:
 
 
 class _Http:
-    """requests with retries on connection errors, 429 and 5xx; raises InfraError when out of retries."""
+    """POSTs to the custom-metrics endpoint over the shared Azure transport (retries with Retry-After on
+    429/5xx and dropped connections; a rejected batch or one out of retries raises InfraError)."""
 
     def __init__(self, cfg: AzureMonitor, credential: Any) -> None:
-        import requests
+        from governance.azure.transport import AzureHttp
 
-        self.session = requests.Session()
-        self.cfg = cfg
-        self.credential = credential
+        self.http = AzureHttp(
+            "custom metrics",
+            scope=azure_auth.METRICS_SCOPE,
+            credential=credential,
+            max_retries=cfg.max_retries,
+            backoff=0.2,
+            timeout=cfg.timeout_seconds,
+        )
 
     def post(self, url: str, body: Any) -> None:
-        import requests
-        from azure.core.exceptions import AzureError
+        from azure.core.exceptions import ClientAuthenticationError
+
+        from governance.azure.transport import AzureHttpError
 
         try:
-            token = azure_auth.bearer(self.credential, azure_auth.METRICS_SCOPE)
-        except AzureError as exc:  # no usable credential: nothing can be sent, the batch stays spooled
-            raise InfraError(f"no Azure token for custom metrics: {exc.__class__.__name__}") from exc
-        delay = 0.2
-        last = ""
-        for attempt in range(self.cfg.max_retries + 1):
-            try:
-                resp = self.session.post(
-                    url, json=body, headers={"Authorization": token}, timeout=self.cfg.timeout_seconds
-                )
-            except requests.RequestException as exc:
-                last = f"{exc.__class__.__name__}"
-            else:
-                if resp.status_code < 300:
-                    return
-                last = f"HTTP {resp.status_code}: {resp.text[:300]}"
-                if resp.status_code != 429 and resp.status_code < 500:
-                    raise InfraError(f"custom metrics rejected by {url}: {last}")
-            if attempt < self.cfg.max_retries:
-                time.sleep(delay)
-                delay *= 2
-        raise InfraError(f"custom metrics endpoint unreachable ({url}): {last}")
+            # a point re-sent after a lost answer is the same pre-aggregated series: safe to repeat
+            self.http.send("POST", url, json_body=body, retry_write=True)
+        except AzureHttpError as exc:  # the batch stays spooled
+            if isinstance(exc.__cause__, ClientAuthenticationError):
+                raise InfraError(
+                    f"no Azure token for custom metrics: {exc.__cause__.__class__.__name__}"
+                ) from exc
+            raise
+
+    def close(self) -> None:
+        self.http.close()
 
 
 def send_metrics(project: Project, credential: Any, now: datetime | None = None) -> dict[str, Any]:
@@ -130,6 +125,7 @@ def send_metrics(project: Project, credential: Any, now: datetime | None = None)
             sent += 1
             points += n
     finally:
+        http.close()
         _warn_dropped(dropped, oldest)
     return {"sent_batches": sent, "sent_points": points, "dropped_points": dropped}
 

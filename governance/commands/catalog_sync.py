@@ -1,4 +1,5 @@
-"""The click command behind `sync-glossary` and `sync-classifications` (one body, two kinds)."""
+"""The click command behind `sync-glossary` and `sync-classifications` (one body, two kinds). It lives
+with the commands: a capability never imports the CLI layer."""
 
 from __future__ import annotations
 
