@@ -165,13 +165,25 @@ def validate_schema(
     if set(schema) == {"$ref"}:  # Draft 4 ignores every sibling of $ref, `id` included: resolve it here
         ref = schema["$ref"]
         rooted = {"$ref": base + ref if ref.startswith("#") else urljoin(base, ref)}
-    else:
-        rooted = {"id": base, **schema}
+    else:  # no `id` here: it would shadow the spec file in the registry; root the inner refs instead
+        rooted = _rooted(schema, base)
     validator = Draft4Validator(rooted, registry=registry)
     out: list[str] = []
     for err in sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.absolute_path))):
         _explain(err, out)
     return out
+
+
+def _rooted(node: Any, base: str) -> Any:
+    """`node` with every local `$ref` ("#/…") made absolute against `base`."""
+    if isinstance(node, dict):
+        return {
+            k: (base + v if k == "$ref" and isinstance(v, str) and v.startswith("#") else _rooted(v, base))
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_rooted(v, base) for v in node]
+    return node
 
 
 def validate_body(spec_relpath: str, definition: str, body: Any) -> list[str]:
@@ -224,30 +236,6 @@ def validate_request(spec_relpath: str, method: str, path: str, body: Any) -> li
     if schema is None:
         return [] if body in (None, b"", "") else [f"{method.upper()} {path} takes no body"]
     return validate_schema(spec_relpath, schema, body)
-
-
-def validate_response(spec_relpath: str, method: str, path: str, status: int, body: Any) -> list[str]:
-    """Errors of a response body against the matching operation's schema for `status` (or `default`);
-    [] when valid or when the operation declares no schema for it."""
-    raw = _raw(spec_relpath)
-    path = path.split("?", 1)[0]
-    candidates = []
-    for template, ops in raw.get("paths", {}).items():
-        op = ops.get(method.lower())
-        if op is not None and _template_regex(template).fullmatch(path):
-            candidates.append((_literal_weight(template), template, op))
-    if not candidates:
-        raise LookupError(f"{spec_relpath}: no operation {method.upper()} {path}")
-    _, template, op = max(candidates, key=lambda c: c[0])
-    code = str(status) if str(status) in op.get("responses", {}) else "default"
-    if "schema" not in (op.get("responses", {}).get(code) or {}):
-        return []
-    pointer = (
-        "#/paths/"
-        + template.replace("~", "~0").replace("/", "~1")
-        + f"/{method.lower()}/responses/{code}/schema"
-    )
-    return validate_schema(spec_relpath, {"$ref": pointer}, body)
 
 
 def example_body(example_relpath: str, param: str | None = None) -> Any:
