@@ -26,6 +26,7 @@ from governance.project import Project
 from governance.quality import results
 from governance.quality.runner import Outcome, Spec
 from governance.results import StepResult, worst
+from governance.specs.quality_run import QualityRun
 
 
 def compile_contract(reading: Reading) -> tuple[list[Spec], dict[int, Check], list[Outcome]]:
@@ -117,8 +118,10 @@ def test_contract(project: Project, path: Path, dataset: str | None) -> tuple[di
     try:
         eng = _engine(project, target, specs)
     except InfraError as exc:
-        payload = results.error_result(name, target.dataset, layer, str(exc), len(specs) + len(unrunnable))
-        return {**payload, **extra}, ExitCode.INFRA
+        failed_run = results.error_result(
+            name, target.dataset, layer, str(exc), specs + [o.spec for o in unrunnable]
+        )
+        return {**failed_run.dump(), **extra}, ExitCode.INFRA
     try:
         columns = eng.columns(target.dataset)
         ctx = Ctx(
@@ -140,8 +143,10 @@ def test_contract(project: Project, path: Path, dataset: str | None) -> tuple[di
         distinct = sorted(set(first.values()))
         run = validate(eng, ctx, [specs[i] for i in distinct], project.config.quality.sample_size, pii)
     except InfraError as exc:
-        payload = results.error_result(name, target.dataset, layer, str(exc), len(specs) + len(unrunnable))
-        return {**payload, **extra}, ExitCode.INFRA
+        failed_run = results.error_result(
+            name, target.dataset, layer, str(exc), specs + [o.spec for o in unrunnable]
+        )
+        return {**failed_run.dump(), **extra}, ExitCode.INFRA
     finally:
         eng.close()
     by_first = dict(zip(distinct, run.outcomes, strict=True))
@@ -156,9 +161,9 @@ def test_contract(project: Project, path: Path, dataset: str | None) -> tuple[di
         if o.error is None:
             o.success = check.passes(o.result.get(check.measure))
     outcomes += unrunnable
-    payload = results.suite_result(name, target.dataset, layer, outcomes, run.queries, run.rows, **extra)
+    suite = results.suite_result(name, target.dataset, layer, outcomes, run.queries, run.rows, **extra)
     failed = any(not o.success and o.error is None and o.spec.severity == "error" for o in outcomes)
-    return payload, ExitCode.CHECK_FAILED if failed else ExitCode.OK
+    return suite.dump(), ExitCode.CHECK_FAILED if failed else ExitCode.OK
 
 
 def run_tests(project: Project, files: list[Path], dataset: str | None) -> StepResult:
@@ -176,6 +181,8 @@ def run_tests(project: Project, files: list[Path], dataset: str | None) -> StepR
         "engine": "contract",
         "suites": payloads,
     }
-    text = results.render_text(payload_all).replace("quality run", "contract test", 1)
+    text = results.render_text(QualityRun.model_validate(payload_all)).replace(
+        "quality run", "contract test", 1
+    )
     problems = [f"warning: {p['contract']}: {m}" for p in payloads for m in p.get("problems", [])]
     return StepResult(payload_all, worst(*codes), "\n".join([text, *problems]))
