@@ -22,7 +22,7 @@ from governance.config import Config
 from governance.durations import parse_duration
 from governance.errors import Location, Problem
 from governance.metrics import METRIC_NAMES
-from governance.project import FOLDERS, Project, find_config
+from governance.project import FOLDERS, Project, find_config, load_config_doc
 from governance.specs.expectation_types import (
     BOOLEAN_KWARGS,
     EXPECTATION_TYPES,
@@ -114,7 +114,7 @@ def load_lenient(config: str | Path | None) -> Loaded:
     loaded = Loaded(Project(root=root, config_path=config_path, config=Config()))
     project = loaded.project
 
-    doc, errs = load_yaml(config_path, root)
+    doc, errs = load_config_doc(config_path, root)
     loaded.problems += errs
     if doc is None or not isinstance(doc.data, dict):
         if doc is not None:
