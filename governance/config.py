@@ -91,8 +91,10 @@ def expand_config(doc: YamlDoc) -> list[Problem]:
 
 
 def check_endpoint(url: str, where: Location | None = None) -> str:
-    """An Azure endpoint must be https, except plain http on a loopback address (tests)."""
+    """An Azure endpoint must be https, except plain http on a loopback address (tests). Messages name
+    only the scheme and host: a path or query string may be a secret (a webhook's token)."""
     parsed = urlparse(url)
+    shown = f"{parsed.scheme}://{parsed.hostname}" if parsed.scheme and parsed.hostname else "(not shown)"
     if parsed.scheme == "https":
         return url
     if parsed.scheme == "http":
@@ -103,8 +105,8 @@ def check_endpoint(url: str, where: Location | None = None) -> str:
             loopback = False
         if loopback:
             return url
-        raise InputError(f"plain-HTTP endpoint {url} is only accepted on a loopback address", where)
-    raise InputError(f"endpoint {url!r} must be an https:// URL", where)
+        raise InputError(f"plain-HTTP endpoint {shown} is only accepted on a loopback address", where)
+    raise InputError(f"endpoint {shown} must be an https:// URL", where)
 
 
 def _duration(value: str | None) -> str | None:
