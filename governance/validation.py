@@ -23,13 +23,6 @@ from governance.durations import parse_duration
 from governance.errors import Location, Problem
 from governance.metrics import METRIC_NAMES
 from governance.project import FOLDERS, Project, find_config, load_config_doc
-from governance.specs.expectation_types import (
-    BOOLEAN_KWARGS,
-    EXPECTATION_TYPES,
-    NUMBER_KWARGS,
-    RANGE,
-    ExpectationType,
-)
 from governance.specs.yamlio import load_yaml, printable, validate_lenient
 
 METRICS = frozenset(METRIC_NAMES) | {
@@ -46,16 +39,9 @@ LAYERS = ("bronze", "silver", "gold")
 VALIDATORS = frozenset(
     {"email", "luhn", "iban_mod97", "phone", "ip_address", "person_name", "date_of_birth", "national_id"}
 )
-IGNORE_ROW_IF = frozenset(
-    {
-        "both_values_are_missing",
-        "either_value_is_missing",
-        "neither",
-        "all_values_are_missing",
-        "any_value_is_missing",
-        "never",
-    }
-)
+# each capability's own rules: a module with `rules(v: Validator) -> None`, run after the checks of
+# smartflow.yaml (they find datasets, columns and names through the Validator's helpers)
+RULE_MODULES = ("governance.quality.validate",)
 
 # what a name in one file may refer to, and the file kind that declares it
 _KIND_OF_FOLDER = {"glossary": "terms", "classifications": "labels", "alerts": "action_groups"}
@@ -75,13 +61,13 @@ def check(config: str | Path | None, check_data: bool = True) -> tuple[Project, 
     """Every problem of the project at `config` (schema and cross-file, sorted by file and line), and the
     project as far as it could be loaded."""
     loaded = load_lenient(config)
-    v = _Validator(loaded.project, check_data, loaded.known, loaded.unreadable)
+    v = Validator(loaded.project, check_data, loaded.known, loaded.unreadable)
     return loaded.project, _printable(loaded.problems + v.run())
 
 
 def validate_project(project: Project, check_data: bool = True) -> list[Problem]:
     """Every cross-reference problem of a project loaded by `load_project`, sorted by file and line."""
-    return _printable(_Validator(project, check_data).run())
+    return _printable(Validator(project, check_data).run())
 
 
 def _printable(problems: list[Problem]) -> list[Problem]:
@@ -175,7 +161,9 @@ def _names(items: Iterable[Any]) -> set[str]:
     return {str(item["name"]) for item in items if isinstance(item, dict) and "name" in item}
 
 
-class _Validator:
+class Validator:
+    """The cross-file checks: helpers every rule uses, and the run over every capability's rules."""
+
     def __init__(
         self,
         project: Project,
@@ -189,18 +177,22 @@ class _Validator:
         self.unreadable = unreadable or set()
         self.problems: list[Problem] = []
         self._columns: dict[str, list[str] | None] = {}
+        self._types: dict[str, dict[str, str] | None] = {}
 
     def run(self) -> list[Problem]:
+        import importlib
+
         for step in (
             self.datasets,
             self.glossary,
             self.classifications,
-            self.suites,
             self.manifests,
             self.alerts,
             self.policies,
         ):
             step()
+        for module in RULE_MODULES:
+            importlib.import_module(module).rules(self)
         return self.problems
 
     # --- helpers -------------------------------------------------------------------------------
@@ -222,6 +214,33 @@ class _Validator:
             if self._columns[dataset] is None:
                 self._columns[dataset] = declared
         return self._columns[dataset]
+
+    def column_types(self, dataset: str) -> dict[str, str] | None:
+        """Column -> type name (the lake's when it is on this machine, else the declared ones), or None."""
+        if dataset not in self._types:
+            spec = self.p.config.datasets.get(dataset)
+            types: dict[str, str] | None = None
+            if spec is not None and self.check_data and "://" not in self.p.lake_root:
+                try:
+                    from governance.lake.resolve import arrow_schema
+
+                    schema = arrow_schema(self.p, dataset)
+                    types = {f.name: str(f.type) for f in schema} if schema is not None else None
+                except Exception:
+                    types = None
+            if types is None and spec is not None and spec.columns:
+                types = dict(spec.columns)
+            self._types[dataset] = types
+        return self._types[dataset]
+
+    @staticmethod
+    def suggest(name: str, choices: Iterable[str]) -> str:
+        return _suggest(name, choices)
+
+    @staticmethod
+    def kind(value: object) -> str:
+        """A YAML value described for a message: "a string ('lots')", "a list", …"""
+        return _type(value)
 
     def _lake_columns(self, dataset: str) -> list[str] | None:
         """The real schema of a dataset in a lake on this machine (never over the network)."""
@@ -396,49 +415,6 @@ class _Validator:
                 for lb in col_labels:
                     self.label_ref(lb, where, f"{a.dataset}.{col}: ")
 
-    # --- expectations -------------------------------------------------------------------------
-    def suites(self) -> None:
-        self.duplicates(self.p.suites, lambda s: s.suite, "suite")
-        for s in self.p.suites:
-            if not self.dataset_ref(s.dataset, self.at(s, "dataset")):
-                continue
-            if s.incremental:
-                where = self.at(s.incremental, "partition")
-                self.column_ref(s.dataset, s.incremental.partition, where)
-                parts = self.p.config.datasets[s.dataset].partitioning
-                if parts and s.incremental.partition not in parts:
-                    self.add(
-                        where,
-                        f"suite {s.suite}: incremental partition '{s.incremental.partition}' is not a partition"
-                        f" column of {s.dataset} ({', '.join(parts)})",
-                    )
-            seen: dict[str, Location] = {}
-            for e in s.expectations:
-                self.expectation(s.dataset, e)
-                ident = f"{e.type} {sorted((k, repr(v)) for k, v in e.kwargs.items() if k != 'mostly')}"
-                if ident in seen:
-                    self.add(e.where, f"duplicate expectation {e.type} (same kwargs as {seen[ident]})")
-                else:
-                    seen[ident] = e.where
-
-    def expectation(self, dataset: str, e: Any) -> None:
-        etype: str = e.type
-        kwargs: dict[str, Any] = e.kwargs
-        spec = EXPECTATION_TYPES.get(etype)
-        if spec is None:
-            self.add(
-                self.at(e, "type"), f"unknown expectation type '{etype}'{_suggest(etype, EXPECTATION_TYPES)}"
-            )
-            return
-        for key in sorted(spec.required - kwargs.keys()):
-            self.add(self.at(e, "kwargs"), f"{etype}: missing kwarg '{key}'")
-        for key in kwargs:
-            if key not in spec.allowed:
-                self.add(
-                    self.at(e, "kwargs", key), f"{etype}: unknown kwarg '{key}'{_suggest(key, spec.allowed)}"
-                )
-        _KwargChecks(self, dataset, e, etype, spec, kwargs).run()
-
     # --- manifests ----------------------------------------------------------------------------
     def manifests(self) -> None:
         self.duplicates(self.p.manifests, lambda m: m.job, "job")
@@ -560,101 +536,6 @@ class _Validator:
                     self.add(
                         self.at(pol, "label"), f"policy for {pol.label}: no allowed_roles (list the roles)"
                     )
-
-
-class _KwargChecks:
-    """Type and value checks of one expectation's kwargs (GX would fail on these at run time)."""
-
-    def __init__(
-        self, v: _Validator, dataset: str, e: Any, etype: str, spec: ExpectationType, kwargs: dict[str, Any]
-    ) -> None:
-        self.v, self.dataset, self.e, self.etype, self.spec, self.kw = v, dataset, e, etype, spec, kwargs
-
-    def at(self, key: str) -> Location:
-        return self.v.at(self.e, "kwargs", key)
-
-    def bad(self, key: str, expected: str) -> None:
-        self.v.add(self.at(key), f"{self.etype}: kwarg '{key}' must be {expected}, got {_type(self.kw[key])}")
-
-    def run(self) -> None:
-        kw = self.kw
-        for key in self.spec.column_kwargs:
-            if key in kw:
-                self.v.column_ref(self.dataset, kw[key], self.at(key))
-        for key in self.spec.column_list_kwargs:
-            if key in kw:
-                if not isinstance(kw[key], list) or not kw[key]:
-                    self.bad(key, "a non-empty list of column names")
-                else:
-                    for col in kw[key]:
-                        self.v.column_ref(self.dataset, col, self.at(key))
-        for key in ("column_set", "column_list"):
-            if key in kw and key not in self.spec.column_list_kwargs and not isinstance(kw[key], list):
-                self.bad(key, "a list of column names")
-        if "mostly" in kw:
-            m = kw["mostly"]
-            if isinstance(m, bool) or not isinstance(m, int | float) or not 0 <= m <= 1:
-                self.v.add(self.at("mostly"), f"{self.etype}: mostly must be a number between 0 and 1")
-        for key in ("value_set", "regex_list", "like_pattern_list", "type_list"):
-            if key in kw and not isinstance(kw[key], list):
-                self.bad(key, "a list")
-        for key in ("regex", "like_pattern", "type_", "strftime_format", "dataset", "other_column"):
-            if key in kw and not isinstance(kw[key], str):
-                self.bad(key, "a string")
-        for key in ("regex",):
-            if isinstance(kw.get(key), str):
-                self.v.regex(kw[key], self.at(key))
-        if isinstance(kw.get("regex_list"), list):
-            for rx in kw["regex_list"]:
-                self.v.regex(rx, self.at("regex_list"))
-        for key in BOOLEAN_KWARGS:
-            if key in kw and not isinstance(kw[key], bool):
-                self.bad(key, "true or false")
-        for key in NUMBER_KWARGS:
-            if key in kw and (isinstance(kw[key], bool) or not isinstance(kw[key], int | float)):
-                self.bad(key, "a number")
-        if "ignore_row_if" in kw and kw["ignore_row_if"] not in IGNORE_ROW_IF:
-            self.v.add(
-                self.at("ignore_row_if"),
-                f"{self.etype}: ignore_row_if must be one of {', '.join(sorted(IGNORE_ROW_IF))}",
-            )
-        if "match_on" in kw and kw["match_on"] not in ("any", "all"):
-            self.v.add(self.at("match_on"), f"{self.etype}: match_on must be 'any' or 'all'")
-        self.range()
-        if self.etype == "expect_column_values_to_exist_in" and isinstance(kw.get("dataset"), str):
-            other = kw["dataset"]
-            if self.v.dataset_ref(other, self.at("dataset")) and isinstance(kw.get("other_column"), str):
-                self.v.column_ref(other, kw["other_column"], self.at("other_column"))
-        if self.etype == "expect_table_row_count_to_equal_other_table" and isinstance(
-            kw.get("other_table_name"), str
-        ):
-            self.v.dataset_ref(kw["other_table_name"], self.at("other_table_name"))
-        if self.etype == "expect_column_max_to_be_recent" and "max_lag" in kw:
-            self.v.duration(kw["max_lag"], self.at("max_lag"), f"{self.etype}: max_lag")
-
-    def range(self) -> None:
-        kw = self.kw
-        if not (RANGE & self.spec.allowed):
-            return
-        lo, hi = kw.get("min_value"), kw.get("max_value")
-        for key in ("min_value", "max_value"):
-            value = kw.get(key)
-            if key in kw and (isinstance(value, bool | list | dict)):
-                self.bad(key, "a number, a date or null")
-        if (
-            isinstance(lo, int | float)
-            and isinstance(hi, int | float)
-            and not isinstance(lo, bool)
-            and not isinstance(hi, bool)
-            and lo > hi
-        ):
-            self.v.add(self.at("min_value"), f"{self.etype}: min_value {lo} is greater than max_value {hi}")
-        needs_bound = self.etype in (
-            "expect_column_values_to_be_between",
-            "expect_column_value_lengths_to_be_between",
-        )
-        if needs_bound and lo is None and hi is None:
-            self.v.add(self.v.at(self.e, "kwargs"), f"{self.etype}: needs min_value, max_value or both")
 
 
 def _type(value: object) -> str:

@@ -209,6 +209,11 @@ _SQLA_DIALECTS = {
 }
 
 
+def sqla_dialect(name: str) -> str:
+    """The sqlglot dialect of a SQLAlchemy dialect name (postgresql → postgres, mssql → tsql, …)."""
+    return _SQLA_DIALECTS.get(name, name)
+
+
 class SQLEngine(Engine):
     kind = "sql"
 
