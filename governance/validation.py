@@ -21,19 +21,9 @@ from typing import Any
 from governance.config import Config
 from governance.durations import parse_duration
 from governance.errors import Location, Problem
-from governance.metrics import METRIC_NAMES
 from governance.project import FOLDERS, Project, find_config, load_config_doc
 from governance.specs.yamlio import load_yaml, printable, validate_lenient
 
-METRICS = frozenset(METRIC_NAMES) | {
-    # recorded beside the SPEC §5 set (monitoring, quality)
-    "late_partitions",
-    "anomalies",
-    "pipeline_failures",
-    "quality_error",
-    "row_count",
-}
-DIMENSIONS = frozenset({"dataset", "layer", "suite", "expectation"})
 LAYERS = ("bronze", "silver", "gold")
 # the named validators the PII scan implements (classifications/*.yaml `validator:`)
 VALIDATORS = frozenset(
@@ -41,7 +31,7 @@ VALIDATORS = frozenset(
 )
 # each capability's own rules: a module with `rules(v: Validator) -> None`, run after the checks of
 # smartflow.yaml (they find datasets, columns and names through the Validator's helpers)
-RULE_MODULES = ("governance.quality.validate",)
+RULE_MODULES = ("governance.quality.validate", "governance.monitor.alerts.validate")
 
 # what a name in one file may refer to, and the file kind that declares it
 _KIND_OF_FOLDER = {"glossary": "terms", "classifications": "labels", "alerts": "action_groups"}
@@ -187,7 +177,6 @@ class Validator:
             self.glossary,
             self.classifications,
             self.manifests,
-            self.alerts,
             self.policies,
         ):
             step()
@@ -427,95 +416,6 @@ class Validator:
                 self.target_ref(out, where)
                 for src in sources:
                     self.target_ref(src, where)
-
-    # --- alerts -------------------------------------------------------------------------------
-    def alerts(self) -> None:
-        self.duplicates(self.p.action_groups, lambda g: g.name, "action group")
-        self.duplicates(self.p.alert_rules, lambda r: r.name, "alert rule")
-        groups = {g.name for g in self.p.action_groups}
-        for ag in self.p.action_groups:
-            for i, mail in enumerate(ag.email):
-                if not re.fullmatch(r"[^@\s]+@[^@\s]+", mail):
-                    self.add(
-                        self.at(ag, "email", i), f"action group {ag.name}: '{mail}' is not an e-mail address"
-                    )
-            for i, url in enumerate(ag.webhook):
-                if "${" not in url and not re.match(r"https://|http://(127\.|localhost|\[::1\])", url):
-                    self.add(
-                        self.at(ag, "webhook", i),
-                        f"action group {ag.name}: a webhook must be an https:// URL or ${{VAR}} (secrets never in files)",
-                    )
-        for r in self.p.alert_rules:
-            for i, g in enumerate(r.action_groups):
-                if g not in groups and not self.excused("action_groups", g):
-                    self.add(
-                        self.at(r, "action_groups", i),
-                        f"rule {r.name}: unknown action group '{g}'{_suggest(g, groups)}",
-                    )
-            self.alert_timing(r)
-            if r.kind == "log" and r.metric:
-                self.add(
-                    self.at(r, "metric"), f"rule {r.name}: a log rule alerts on its query, not on 'metric'"
-                )
-            if r.kind == "metric" and r.query:
-                self.add(self.at(r, "query"), f"rule {r.name}: a metric rule takes no 'query'")
-            if r.metric and r.metric not in METRICS:
-                self.add(
-                    self.at(r, "metric"),
-                    f"rule {r.name}: '{r.metric}' is not a metric smartflow-gov emits{_suggest(r.metric, METRICS)}",
-                )
-            if r.local and r.local.metric not in METRICS:
-                self.add(
-                    self.at(r.local, "metric"),
-                    f"rule {r.name}: '{r.local.metric}' is not a metric smartflow-gov emits"
-                    + _suggest(r.local.metric, METRICS),
-                )
-            for owner, dims in ((r, r.dimensions), (r.local, r.local.dimensions if r.local else {})):
-                for dim, value in dims.items():
-                    where = self.at(owner, "dimensions", dim)
-                    if dim not in DIMENSIONS:
-                        self.add(
-                            where,
-                            f"rule {r.name}: unknown dimension '{dim}' (one of: {', '.join(sorted(DIMENSIONS))})",
-                        )
-                    elif value == "*":
-                        continue
-                    elif dim == "dataset":
-                        self.dataset_ref(value, where)
-                    elif dim == "layer" and value not in LAYERS:
-                        self.add(where, f"rule {r.name}: unknown layer '{value}' (bronze, silver, gold)")
-                    elif dim == "suite" and value not in {s.suite for s in self.p.suites}:
-                        self.add(where, f"rule {r.name}: unknown suite '{value}'")
-
-    def alert_timing(self, r: Any) -> None:
-        """The evaluation frequencies and windows Azure Monitor accepts (ARM rejects others at apply)."""
-        from governance.monitor.alerts.resources import (
-            LOG_FREQUENCY,
-            LOG_WINDOW,
-            METRIC_FREQUENCIES,
-            METRIC_WINDOWS,
-        )
-
-        window, freq = parse_duration(r.window), parse_duration(r.frequency)
-        if r.kind == "metric":
-            if freq not in METRIC_FREQUENCIES:
-                self.add(
-                    self.at(r, "frequency"),
-                    f"rule {r.name}: a metric alert runs every PT1M, PT5M, PT15M, PT30M or PT1H, not {r.frequency}",
-                )
-            if window not in METRIC_WINDOWS:
-                self.add(
-                    self.at(r, "window"),
-                    f"rule {r.name}: a metric alert window is one of PT1M, PT5M, PT15M, PT30M, PT1H, PT6H,"
-                    f" PT12H, P1D, not {r.window}",
-                )
-        else:
-            if not LOG_FREQUENCY[0] <= freq <= LOG_FREQUENCY[1]:
-                self.add(
-                    self.at(r, "frequency"), f"rule {r.name}: a log alert runs between every PT1M and P1D"
-                )
-            if not LOG_WINDOW[0] <= window <= LOG_WINDOW[1]:
-                self.add(self.at(r, "window"), f"rule {r.name}: a log alert window is between PT1M and P2D")
 
     # --- policies -----------------------------------------------------------------------------
     def policies(self) -> None:

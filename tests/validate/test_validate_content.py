@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from helpers import REPO, copy_project, run_cli
 
+from governance.monitor.alerts.validate import METRICS
 from governance.project import Project, load_project
-from governance.validation import METRICS, VALIDATORS
+from governance.validation import VALIDATORS
 
 REGIONS = ["north", "south", "east", "west", "central"]
 PAYMENT_METHODS = ["credit_card", "debit_card", "paypal", "bank_transfer", "apple_pay", "google_pay", "cash"]
