@@ -15,7 +15,7 @@ import ipaddress
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 from urllib.parse import urlparse
 
 from pydantic import Field, field_validator, model_validator
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from governance.specs.yamlio import YamlDoc
 
 Layer = Literal["bronze", "silver", "gold"]
+LAYERS: tuple[str, ...] = get_args(Layer)
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 

@@ -24,14 +24,16 @@ from governance.errors import Location, Problem
 from governance.project import FOLDERS, Project, find_config, load_config_doc
 from governance.specs.yamlio import load_yaml, printable, validate_lenient
 
-LAYERS = ("bronze", "silver", "gold")
-# the named validators the PII scan implements (classifications/*.yaml `validator:`)
-VALIDATORS = frozenset(
-    {"email", "luhn", "iban_mod97", "phone", "ip_address", "person_name", "date_of_birth", "national_id"}
-)
 # each capability's own rules: a module with `rules(v: Validator) -> None`, run after the checks of
 # smartflow.yaml (they find datasets, columns and names through the Validator's helpers)
-RULE_MODULES = ("governance.quality.validate", "governance.monitor.alerts.validate")
+RULE_MODULES = (
+    "governance.catalog.validate",
+    "governance.pii.validate",
+    "governance.quality.validate",
+    "governance.lineage.validate",
+    "governance.monitor.alerts.validate",
+    "governance.access.validate",
+)
 
 # what a name in one file may refer to, and the file kind that declares it
 _KIND_OF_FOLDER = {"glossary": "terms", "classifications": "labels", "alerts": "action_groups"}
@@ -172,14 +174,7 @@ class Validator:
     def run(self) -> list[Problem]:
         import importlib
 
-        for step in (
-            self.datasets,
-            self.glossary,
-            self.classifications,
-            self.manifests,
-            self.policies,
-        ):
-            step()
+        self.datasets()
         for module in RULE_MODULES:
             importlib.import_module(module).rules(self)
         return self.problems
@@ -330,113 +325,10 @@ class Validator:
                             f"dataset {name}: declared column '{col}' is not in the lake table{_suggest(col, lake)}",
                         )
 
-    # --- glossary -----------------------------------------------------------------------------
-    def glossary(self) -> None:
-        terms = self.p.terms
-        self.duplicates(terms, lambda t: t.name.lower(), "term")
-        names = {t.name for t in terms}
-        parents = {t.name: t.parent for t in terms}
-        for t in terms:
-            if t.parent and t.parent not in names and not self.excused("terms", t.parent):
-                self.add(
-                    self.at(t, "parent"),
-                    f"term '{t.name}': unknown parent term '{t.parent}'{_suggest(t.parent, names)}",
-                )
-            for i, rel in enumerate(t.related):
-                if rel == t.name:
-                    self.add(self.at(t, "related", i), f"term '{t.name}' is related to itself")
-                elif rel not in names and not self.excused("terms", rel):
-                    self.add(
-                        self.at(t, "related", i),
-                        f"term '{t.name}': unknown related term '{rel}'{_suggest(rel, names)}",
-                    )
-            for i, target in enumerate(t.assigned_to):
-                self.target_ref(target, self.at(t, "assigned_to", i))
-            for i, syn in enumerate(t.synonyms):
-                if syn in names and syn != t.name:
-                    self.add(
-                        self.at(t, "synonyms", i),
-                        f"term '{t.name}': synonym '{syn}' is the name of another term (use related)",
-                    )
-        reported: set[str] = set()
-        for t in terms:
-            chain, cur = [t.name], t.parent
-            while cur and cur in parents and cur not in chain:
-                chain.append(cur)
-                cur = parents[cur]
-            if cur == t.name and not reported.intersection(chain):
-                reported.update(chain)
-                self.add(
-                    self.at(t, "parent"), "cycle in the term hierarchy: " + " -> ".join([*chain, t.name])
-                )
-
-    # --- classifications ----------------------------------------------------------------------
     def label_ref(self, label: str, where: Location, context: str = "") -> None:
         labels = {lb.name for lb in self.p.labels}
         if label not in labels and not self.excused("labels", label):
             self.add(where, f"{context}unknown label '{label}'{_suggest(label, labels)}")
-
-    def classifications(self) -> None:
-        self.duplicates(self.p.labels, lambda x: x.name, "label")
-        self.duplicates(self.p.rules, lambda x: x.name, "detection rule")
-        for r in self.p.rules:
-            self.label_ref(r.label, self.at(r, "label"), f"rule {r.name}: ")
-            if r.validator is not None and r.validator not in VALIDATORS:
-                self.add(
-                    self.at(r, "validator"),
-                    f"rule {r.name}: unknown validator '{r.validator}'{_suggest(r.validator, VALIDATORS)}"
-                    f" (known: {', '.join(sorted(VALIDATORS))})",
-                )
-            for i, layer in enumerate(r.layers):
-                if layer not in LAYERS:
-                    self.add(
-                        self.at(r, "layers", i),
-                        f"rule {r.name}: unknown layer '{layer}' (bronze, silver, gold)",
-                    )
-        for a in self.p.assignments:
-            if not self.dataset_ref(a.dataset, self.at(a, "dataset")):
-                continue
-            for i, lb in enumerate(a.table):
-                self.label_ref(lb, self.at(a, "table", i), f"{a.dataset}: ")
-            for col, col_labels in a.columns.items():
-                where = self.at(a, "columns", col)
-                self.column_ref(a.dataset, col, where)
-                for lb in col_labels:
-                    self.label_ref(lb, where, f"{a.dataset}.{col}: ")
-
-    # --- manifests ----------------------------------------------------------------------------
-    def manifests(self) -> None:
-        self.duplicates(self.p.manifests, lambda m: m.job, "job")
-        for m in self.p.manifests:
-            for key in ("inputs", "outputs"):
-                for i, name in enumerate(getattr(m, key)):
-                    self.dataset_ref(name, self.at(m, key, i))
-            for out, sources in m.column_lineage.items():
-                where = self.at(m, "column_lineage", out)
-                self.target_ref(out, where)
-                for src in sources:
-                    self.target_ref(src, where)
-
-    # --- policies -----------------------------------------------------------------------------
-    def policies(self) -> None:
-        self.duplicates(self.p.policies, lambda x: x.label, "policy for label")
-        for f in self.p.policy_files:
-            if (
-                f.connection
-                and f.connection not in self.p.config.connections
-                and not self.excused("connections", f.connection)
-            ):
-                self.add(
-                    self.at(f, "connection"),
-                    f"unknown connection '{f.connection}'{_suggest(f.connection, self.p.config.connections)}",
-                )
-            for pol in f.policies:
-                self.label_ref(pol.label, self.at(pol, "label"))
-                if not pol.allowed_roles:
-                    self.add(
-                        self.at(pol, "label"), f"policy for {pol.label}: no allowed_roles (list the roles)"
-                    )
-
 
 def _type(value: object) -> str:
     if value is None:

@@ -4,9 +4,9 @@ evaluation frequencies and windows Azure Monitor accepts (the constants ARM appl
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, get_args
+from typing import TYPE_CHECKING
 
-from governance.config import Layer
+from governance.config import LAYERS
 from governance.durations import parse_duration
 from governance.metrics import METRIC_NAMES
 from governance.monitor.alerts.resources import LOG_FREQUENCY, LOG_WINDOW, METRIC_FREQUENCIES, METRIC_WINDOWS
@@ -24,7 +24,6 @@ METRICS = frozenset(METRIC_NAMES) | {
     "row_count",
 }
 DIMENSIONS = frozenset({"dataset", "layer", "suite", "expectation"})
-LAYERS = get_args(Layer)
 
 
 def rules(v: Validator) -> None:
