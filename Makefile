@@ -5,7 +5,10 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 SCALE  ?= 1
 PYTEST_ARGS ?=
 
-.PHONY: install demo nightly test test-fast lint bench clean chromium
+SMOKE  ?= /tmp/smartflow-install-check
+PROJECT_FILES := smartflow.yaml glossary classifications expectations manifests alerts policies
+
+.PHONY: install demo nightly test test-fast lint bench clean chromium install-check
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -33,6 +36,16 @@ test: install chromium
 ## test-fast: skip Spark, large-data and external-process tests
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+## install-check: the wheel without extras in a fresh venv (outside the repo) runs the demo and the nightly job
+install-check:
+	rm -rf $(SMOKE) && mkdir -p $(SMOKE)/project && python3 -m venv $(SMOKE)/venv
+	$(SMOKE)/venv/bin/python -m pip install -q --upgrade pip
+	$(SMOKE)/venv/bin/python -m pip wheel -q --no-deps -w $(SMOKE)/dist .
+	$(SMOKE)/venv/bin/python -m pip install -q $(SMOKE)/dist/*.whl
+	cp -r $(PROJECT_FILES) $(SMOKE)/project/
+	cd $(SMOKE)/project && env -u PYTHONPATH $(SMOKE)/venv/bin/smartflow-gov demo init --scale 0.02
+	cd $(SMOKE)/project && env -u PYTHONPATH $(SMOKE)/venv/bin/smartflow-gov nightly; rc=$$?; [ $$rc -le 1 ] || exit $$rc
 
 lint: install
 	$(BIN)/ruff check governance tests bench

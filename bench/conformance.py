@@ -13,8 +13,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))
 
-from governance.quality.conformance import Case, run_backend, summary  # noqa: E402
+from harness.gx_conformance import Case, run_backend, summary  # noqa: E402
 
 GX_TESTS = REPO.parent / "shared" / "conformance" / "gx-test-definitions"
 PG_URL = os.environ.get("SMARTFLOW_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

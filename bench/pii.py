@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/pii.py [--rows 2000] [--big-rows 200000] [--pg-url URL | --no-pg]
 
-The evaluation set (governance/pii/evalset.py: Faker data in 9 locales, noise and decoys, 68 columns) is
+The evaluation set (tests/harness/pii_evalset.py: Faker data in 9 locales, noise and decoys, 68 columns) is
 written as a Delta table and scanned with the project's own rules (classifications/*.yaml) through the
 real service, on DuckDB and on PostgreSQL. Throughput is measured on a larger copy scanned in full
 (--sample 0) and with the default sample.
@@ -20,8 +20,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))
 
-from governance.pii import evalset  # noqa: E402
+from harness import pii_evalset as evalset  # noqa: E402
+
 from governance.pii.service import scan  # noqa: E402
 from governance.project import load_project  # noqa: E402
 

@@ -1,4 +1,13 @@
-"""smartflow.yaml → typed config. `${VAR}` values are read from the environment when used, never stored."""
+"""smartflow.yaml → typed config.
+
+`${VAR}` is expanded in one pass over every string of the file when it loads (`expand_config`), before
+the values are type-checked, so a variable works wherever a value does. A missing variable is
+`smartflow.yaml:LINE: environment variable X is not set` (exit 2). The values that carry credentials
+(`RESOLVED_ON_USE`: connection URLs, the catalog database URL, `lake.storage_options`, the SMTP login)
+are the exception: they stay as written and are read from the environment only when the command opens
+that connection, so a secret is never held in the config and a command that does not use a connection
+does not need its variable.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +15,20 @@ import ipaddress
 import os
 import re
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 from urllib.parse import urlparse
 
 from pydantic import Field, field_validator, model_validator
 
 from governance.durations import parse_duration
-from governance.errors import InputError, Location
+from governance.errors import InputError, Location, Problem
 from governance.specs.base import Spec
 
+if TYPE_CHECKING:
+    from governance.specs.yamlio import YamlDoc
+
 Layer = Literal["bronze", "silver", "gold"]
+LAYERS: tuple[str, ...] = get_args(Layer)
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -35,9 +48,54 @@ def env_names(value: str) -> list[str]:
     return _ENV.findall(value)
 
 
+# paths (`*` matches any key) whose `${VAR}` is resolved when used, never at load: they carry secrets
+RESOLVED_ON_USE: tuple[tuple[str, ...], ...] = (
+    ("connections", "*", "url"),
+    ("catalog", "local", "url"),
+    ("lake", "storage_options", "*"),
+    ("notify", "smtp", "username"),
+    ("notify", "smtp", "password"),
+)
+
+
+def _on_use(path: tuple[str | int, ...]) -> bool:
+    return any(
+        len(p) == len(path) and all(k == "*" or k == str(v) for k, v in zip(p, path, strict=True))
+        for p in RESOLVED_ON_USE
+    )
+
+
+def expand_config(doc: YamlDoc) -> list[Problem]:
+    """The one `${VAR}` pass over smartflow.yaml: every string of every section, at any depth, is
+    expanded in `doc.data` (the text as written is kept in `doc.written` for messages). Returns a
+    problem per missing variable, at the line of its value."""
+    problems: list[Problem] = []
+
+    def walk(node: Any, path: tuple[str | int, ...]) -> Any:
+        if isinstance(node, dict):
+            return {k: walk(v, path + (k,)) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v, path + (i,)) for i, v in enumerate(node)]
+        if not isinstance(node, str) or "${" not in node or _on_use(path):
+            return node
+        missing = [n for n in env_names(node) if n not in os.environ]
+        if missing:
+            problems.extend(
+                Problem(doc.at(path), f"environment variable {n} is not set") for n in dict.fromkeys(missing)
+            )
+            return node
+        doc.written[path] = node
+        return _ENV.sub(lambda m: os.environ[m.group(1)], node)
+
+    doc.data = walk(doc.data, ())
+    return problems
+
+
 def check_endpoint(url: str, where: Location | None = None) -> str:
-    """An Azure endpoint must be https, except plain http on a loopback address (tests)."""
+    """An Azure endpoint must be https, except plain http on a loopback address (tests). Messages name
+    only the scheme and host: a path or query string may be a secret (a webhook's token)."""
     parsed = urlparse(url)
+    shown = f"{parsed.scheme}://{parsed.hostname}" if parsed.scheme and parsed.hostname else "(not shown)"
     if parsed.scheme == "https":
         return url
     if parsed.scheme == "http":
@@ -48,8 +106,8 @@ def check_endpoint(url: str, where: Location | None = None) -> str:
             loopback = False
         if loopback:
             return url
-        raise InputError(f"plain-HTTP endpoint {url} is only accepted on a loopback address", where)
-    raise InputError(f"endpoint {url!r} must be an https:// URL", where)
+        raise InputError(f"plain-HTTP endpoint {shown} is only accepted on a loopback address", where)
+    raise InputError(f"endpoint {shown} must be an https:// URL", where)
 
 
 def _duration(value: str | None) -> str | None:

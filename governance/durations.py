@@ -9,6 +9,8 @@ _DURATION = re.compile(
     r"^P(?!$)(?:(?P<weeks>\d+(?:\.\d+)?)W)?(?:(?P<days>\d+(?:\.\d+)?)D)?"
     r"(?:T(?=\d)(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
 )
+# the same pattern for JSON Schema (ECMA-262: no Python named groups)
+DURATION_PATTERN = re.sub(r"\(\?P<\w+>", "(", _DURATION.pattern)
 
 
 def parse_duration(text: str) -> timedelta:

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from governance.config import Config, Dataset, resolve_path
+from governance.config import Config, Dataset, expand_config, resolve_path
 from governance.errors import InputError, Location, Problem
 from governance.specs.alerts import ActionGroup, AlertFile, AlertRule
 from governance.specs.classifications import Assignment, ClassificationFile, Label, Rule
@@ -168,12 +168,20 @@ def iter_files(root: Path, folder: str) -> Iterator[Path]:
     yield from sorted(p for p in base.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
+def load_config_doc(config_path: Path, root: Path) -> tuple[YamlDoc | None, list[Problem]]:
+    """smartflow.yaml read, with `${VAR}` expanded in every string (see `governance.config`)."""
+    doc, problems = load_yaml(config_path, root)
+    if doc is not None:
+        problems += expand_config(doc)
+    return doc, problems
+
+
 def load_project(config: str | Path | None = None) -> Project:
     """Load and type-check every file. All problems are collected; any problem raises InputError."""
     config_path = find_config(config)
     root = config_path.parent
     problems: list[Problem] = []
-    doc, errs = load_yaml(config_path, root)
+    doc, errs = load_config_doc(config_path, root)
     problems += errs
     cfg: Config | None = None
     if doc is not None:

@@ -21,40 +21,19 @@ from typing import Any
 from governance.config import Config
 from governance.durations import parse_duration
 from governance.errors import Location, Problem
-from governance.metrics import METRIC_NAMES
-from governance.project import FOLDERS, Project, find_config, model_for
-from governance.specs.expectation_types import (
-    BOOLEAN_KWARGS,
-    EXPECTATION_TYPES,
-    NUMBER_KWARGS,
-    RANGE,
-    ExpectationType,
-)
+from governance.project import FOLDERS, Project, find_config, load_config_doc, model_for
 from governance.specs.yamlio import load_yaml, printable, validate_lenient
 
-METRICS = frozenset(METRIC_NAMES) | {
-    # recorded beside the SPEC §5 set (monitoring, quality)
-    "late_partitions",
-    "anomalies",
-    "pipeline_failures",
-    "quality_error",
-    "row_count",
-}
-DIMENSIONS = frozenset({"dataset", "layer", "suite", "expectation"})
-LAYERS = ("bronze", "silver", "gold")
-# the named validators the PII scan implements (classifications/*.yaml `validator:`)
-VALIDATORS = frozenset(
-    {"email", "luhn", "iban_mod97", "phone", "ip_address", "person_name", "date_of_birth", "national_id"}
-)
-IGNORE_ROW_IF = frozenset(
-    {
-        "both_values_are_missing",
-        "either_value_is_missing",
-        "neither",
-        "all_values_are_missing",
-        "any_value_is_missing",
-        "never",
-    }
+# each capability's own rules: a module with `rules(v: Validator) -> None`, run after the checks of
+# smartflow.yaml (they find datasets, columns and names through the Validator's helpers)
+RULE_MODULES = (
+    "governance.catalog.validate",
+    "governance.pii.validate",
+    "governance.quality.validate",
+    "governance.lineage.validate",
+    "governance.monitor.alerts.validate",
+    "governance.access.validate",
+    "governance.catalog.unified.validate",
 )
 
 # what a name in one file may refer to, and the file kind that declares it
@@ -75,13 +54,13 @@ def check(config: str | Path | None, check_data: bool = True) -> tuple[Project, 
     """Every problem of the project at `config` (schema and cross-file, sorted by file and line), and the
     project as far as it could be loaded."""
     loaded = load_lenient(config)
-    v = _Validator(loaded.project, check_data, loaded.known, loaded.unreadable)
+    v = Validator(loaded.project, check_data, loaded.known, loaded.unreadable)
     return loaded.project, _printable(loaded.problems + v.run())
 
 
 def validate_project(project: Project, check_data: bool = True) -> list[Problem]:
     """Every cross-reference problem of a project loaded by `load_project`, sorted by file and line."""
-    return _printable(_Validator(project, check_data).run())
+    return _printable(Validator(project, check_data).run())
 
 
 def _printable(problems: list[Problem]) -> list[Problem]:
@@ -114,7 +93,7 @@ def load_lenient(config: str | Path | None) -> Loaded:
     loaded = Loaded(Project(root=root, config_path=config_path, config=Config()))
     project = loaded.project
 
-    doc, errs = load_yaml(config_path, root)
+    doc, errs = load_config_doc(config_path, root)
     loaded.problems += errs
     if doc is None or not isinstance(doc.data, dict):
         if doc is not None:
@@ -176,7 +155,9 @@ def _names(items: Iterable[Any]) -> set[str]:
     return {str(item["name"]) for item in items if isinstance(item, dict) and "name" in item}
 
 
-class _Validator:
+class Validator:
+    """The cross-file checks: helpers every rule uses, and the run over every capability's rules."""
+
     def __init__(
         self,
         project: Project,
@@ -190,19 +171,14 @@ class _Validator:
         self.unreadable = unreadable or set()
         self.problems: list[Problem] = []
         self._columns: dict[str, list[str] | None] = {}
+        self._types: dict[str, dict[str, str] | None] = {}
 
     def run(self) -> list[Problem]:
-        for step in (
-            self.datasets,
-            self.glossary,
-            self.classifications,
-            self.suites,
-            self.manifests,
-            self.alerts,
-            self.policies,
-            self.domains,
-        ):
-            step()
+        import importlib
+
+        self.datasets()
+        for module in RULE_MODULES:
+            importlib.import_module(module).rules(self)
         return self.problems
 
     # --- helpers -------------------------------------------------------------------------------
@@ -224,6 +200,33 @@ class _Validator:
             if self._columns[dataset] is None:
                 self._columns[dataset] = declared
         return self._columns[dataset]
+
+    def column_types(self, dataset: str) -> dict[str, str] | None:
+        """Column -> type name (the lake's when it is on this machine, else the declared ones), or None."""
+        if dataset not in self._types:
+            spec = self.p.config.datasets.get(dataset)
+            types: dict[str, str] | None = None
+            if spec is not None and self.check_data and "://" not in self.p.lake_root:
+                try:
+                    from governance.lake.resolve import arrow_schema
+
+                    schema = arrow_schema(self.p, dataset)
+                    types = {f.name: str(f.type) for f in schema} if schema is not None else None
+                except Exception:
+                    types = None
+            if types is None and spec is not None and spec.columns:
+                types = dict(spec.columns)
+            self._types[dataset] = types
+        return self._types[dataset]
+
+    @staticmethod
+    def suggest(name: str, choices: Iterable[str]) -> str:
+        return _suggest(name, choices)
+
+    @staticmethod
+    def kind(value: object) -> str:
+        """A YAML value described for a message: "a string ('lots')", "a list", …"""
+        return _type(value)
 
     def _lake_columns(self, dataset: str) -> list[str] | None:
         """The real schema of a dataset in a lake on this machine (never over the network)."""
@@ -325,394 +328,10 @@ class _Validator:
                             f"dataset {name}: declared column '{col}' is not in the lake table{_suggest(col, lake)}",
                         )
 
-    # --- glossary -----------------------------------------------------------------------------
-    def glossary(self) -> None:
-        terms = self.p.terms
-        self.duplicates(terms, lambda t: t.name.lower(), "term")
-        names = {t.name for t in terms}
-        parents = {t.name: t.parent for t in terms}
-        for t in terms:
-            if t.parent and t.parent not in names and not self.excused("terms", t.parent):
-                self.add(
-                    self.at(t, "parent"),
-                    f"term '{t.name}': unknown parent term '{t.parent}'{_suggest(t.parent, names)}",
-                )
-            for i, rel in enumerate(t.related):
-                if rel == t.name:
-                    self.add(self.at(t, "related", i), f"term '{t.name}' is related to itself")
-                elif rel not in names and not self.excused("terms", rel):
-                    self.add(
-                        self.at(t, "related", i),
-                        f"term '{t.name}': unknown related term '{rel}'{_suggest(rel, names)}",
-                    )
-            for i, target in enumerate(t.assigned_to):
-                self.target_ref(target, self.at(t, "assigned_to", i))
-            for i, syn in enumerate(t.synonyms):
-                if syn in names and syn != t.name:
-                    self.add(
-                        self.at(t, "synonyms", i),
-                        f"term '{t.name}': synonym '{syn}' is the name of another term (use related)",
-                    )
-        reported: set[str] = set()
-        for t in terms:
-            chain, cur = [t.name], t.parent
-            while cur and cur in parents and cur not in chain:
-                chain.append(cur)
-                cur = parents[cur]
-            if cur == t.name and not reported.intersection(chain):
-                reported.update(chain)
-                self.add(
-                    self.at(t, "parent"), "cycle in the term hierarchy: " + " -> ".join([*chain, t.name])
-                )
-
-    # --- domains (Unified Catalog) -----------------------------------------------------------
-    def domains(self) -> None:
-        from governance.specs.domains import cross_check
-
-        term_domains = {t.name: t.domain or g.domain for g in self.p.glossaries for t in g.terms}
-        cross_check(
-            self.p.domain_files,
-            term_domains,
-            self.at,
-            self.add,
-            self.target_ref,
-            self.dataset_ref,
-            self.excused,
-        )
-        declared = {d.domain for d in self.p.domain_files}
-        for g in self.p.glossaries:
-            if g.domain and g.domain not in declared:
-                self.add(self.at(g, "domain"), f"unknown domain '{g.domain}'{_suggest(g.domain, declared)}")
-            for t in g.terms:
-                if t.domain and t.domain not in declared:
-                    self.add(
-                        self.at(t, "domain"),
-                        f"term '{t.name}': unknown domain '{t.domain}'{_suggest(t.domain, declared)}",
-                    )
-
-    # --- classifications ----------------------------------------------------------------------
     def label_ref(self, label: str, where: Location, context: str = "") -> None:
         labels = {lb.name for lb in self.p.labels}
         if label not in labels and not self.excused("labels", label):
             self.add(where, f"{context}unknown label '{label}'{_suggest(label, labels)}")
-
-    def classifications(self) -> None:
-        self.duplicates(self.p.labels, lambda x: x.name, "label")
-        self.duplicates(self.p.rules, lambda x: x.name, "detection rule")
-        for r in self.p.rules:
-            self.label_ref(r.label, self.at(r, "label"), f"rule {r.name}: ")
-            if r.validator is not None and r.validator not in VALIDATORS:
-                self.add(
-                    self.at(r, "validator"),
-                    f"rule {r.name}: unknown validator '{r.validator}'{_suggest(r.validator, VALIDATORS)}"
-                    f" (known: {', '.join(sorted(VALIDATORS))})",
-                )
-            for i, layer in enumerate(r.layers):
-                if layer not in LAYERS:
-                    self.add(
-                        self.at(r, "layers", i),
-                        f"rule {r.name}: unknown layer '{layer}' (bronze, silver, gold)",
-                    )
-        for a in self.p.assignments:
-            if not self.dataset_ref(a.dataset, self.at(a, "dataset")):
-                continue
-            for i, lb in enumerate(a.table):
-                self.label_ref(lb, self.at(a, "table", i), f"{a.dataset}: ")
-            for col, col_labels in a.columns.items():
-                where = self.at(a, "columns", col)
-                self.column_ref(a.dataset, col, where)
-                for lb in col_labels:
-                    self.label_ref(lb, where, f"{a.dataset}.{col}: ")
-
-    # --- expectations -------------------------------------------------------------------------
-    def suites(self) -> None:
-        self.duplicates(self.p.suites, lambda s: s.suite, "suite")
-        for s in self.p.suites:
-            if not self.dataset_ref(s.dataset, self.at(s, "dataset")):
-                continue
-            if s.incremental:
-                where = self.at(s.incremental, "partition")
-                self.column_ref(s.dataset, s.incremental.partition, where)
-                parts = self.p.config.datasets[s.dataset].partitioning
-                if parts and s.incremental.partition not in parts:
-                    self.add(
-                        where,
-                        f"suite {s.suite}: incremental partition '{s.incremental.partition}' is not a partition"
-                        f" column of {s.dataset} ({', '.join(parts)})",
-                    )
-            seen: dict[str, Location] = {}
-            for e in s.expectations:
-                self.expectation(s.dataset, e)
-                ident = f"{e.type} {sorted((k, repr(v)) for k, v in e.kwargs.items() if k != 'mostly')}"
-                if ident in seen:
-                    self.add(e.where, f"duplicate expectation {e.type} (same kwargs as {seen[ident]})")
-                else:
-                    seen[ident] = e.where
-
-    def expectation(self, dataset: str, e: Any) -> None:
-        etype: str = e.type
-        kwargs: dict[str, Any] = e.kwargs
-        spec = EXPECTATION_TYPES.get(etype)
-        if spec is None:
-            self.add(
-                self.at(e, "type"), f"unknown expectation type '{etype}'{_suggest(etype, EXPECTATION_TYPES)}"
-            )
-            return
-        for key in sorted(spec.required - kwargs.keys()):
-            self.add(self.at(e, "kwargs"), f"{etype}: missing kwarg '{key}'")
-        for key in kwargs:
-            if key not in spec.allowed:
-                self.add(
-                    self.at(e, "kwargs", key), f"{etype}: unknown kwarg '{key}'{_suggest(key, spec.allowed)}"
-                )
-        _KwargChecks(self, dataset, e, etype, spec, kwargs).run()
-
-    # --- manifests ----------------------------------------------------------------------------
-    def manifests(self) -> None:
-        self.duplicates(self.p.manifests, lambda m: m.job, "job")
-        for m in self.p.manifests:
-            for key in ("inputs", "outputs"):
-                for i, name in enumerate(getattr(m, key)):
-                    self.dataset_ref(name, self.at(m, key, i))
-            for out, sources in m.column_lineage.items():
-                where = self.at(m, "column_lineage", out)
-                self.target_ref(out, where)
-                for src in sources:
-                    self.target_ref(src, where)
-
-    # --- alerts -------------------------------------------------------------------------------
-    def alerts(self) -> None:
-        self.duplicates(self.p.action_groups, lambda g: g.name, "action group")
-        self.duplicates(self.p.alert_rules, lambda r: r.name, "alert rule")
-        groups = {g.name for g in self.p.action_groups}
-        for ag in self.p.action_groups:
-            for i, mail in enumerate(ag.email):
-                if not re.fullmatch(r"[^@\s]+@[^@\s]+", mail):
-                    self.add(
-                        self.at(ag, "email", i), f"action group {ag.name}: '{mail}' is not an e-mail address"
-                    )
-            for i, url in enumerate(ag.webhook):
-                if "${" not in url and not re.match(r"https://|http://(127\.|localhost|\[::1\])", url):
-                    self.add(
-                        self.at(ag, "webhook", i),
-                        f"action group {ag.name}: a webhook must be an https:// URL or ${{VAR}} (secrets never in files)",
-                    )
-        for r in self.p.alert_rules:
-            for i, g in enumerate(r.action_groups):
-                if g not in groups and not self.excused("action_groups", g):
-                    self.add(
-                        self.at(r, "action_groups", i),
-                        f"rule {r.name}: unknown action group '{g}'{_suggest(g, groups)}",
-                    )
-            self.alert_timing(r)
-            if r.kind == "log" and r.metric:
-                self.add(
-                    self.at(r, "metric"), f"rule {r.name}: a log rule alerts on its query, not on 'metric'"
-                )
-            if r.kind == "metric" and r.query:
-                self.add(self.at(r, "query"), f"rule {r.name}: a metric rule takes no 'query'")
-            if r.metric and r.metric not in METRICS:
-                self.add(
-                    self.at(r, "metric"),
-                    f"rule {r.name}: '{r.metric}' is not a metric smartflow-gov emits{_suggest(r.metric, METRICS)}",
-                )
-            if r.local and r.local.metric not in METRICS:
-                self.add(
-                    self.at(r.local, "metric"),
-                    f"rule {r.name}: '{r.local.metric}' is not a metric smartflow-gov emits"
-                    + _suggest(r.local.metric, METRICS),
-                )
-            for owner, dims in ((r, r.dimensions), (r.local, r.local.dimensions if r.local else {})):
-                for dim, value in dims.items():
-                    where = self.at(owner, "dimensions", dim)
-                    if dim not in DIMENSIONS:
-                        self.add(
-                            where,
-                            f"rule {r.name}: unknown dimension '{dim}' (one of: {', '.join(sorted(DIMENSIONS))})",
-                        )
-                    elif value == "*":
-                        continue
-                    elif dim == "dataset":
-                        self.dataset_ref(value, where)
-                    elif dim == "layer" and value not in LAYERS:
-                        self.add(where, f"rule {r.name}: unknown layer '{value}' (bronze, silver, gold)")
-                    elif dim == "suite" and value not in {s.suite for s in self.p.suites}:
-                        self.add(where, f"rule {r.name}: unknown suite '{value}'")
-
-    def alert_timing(self, r: Any) -> None:
-        """The evaluation frequencies and windows Azure Monitor accepts (ARM rejects others at apply)."""
-        from governance.monitor.alerts.resources import (
-            LOG_FREQUENCY,
-            LOG_WINDOW,
-            METRIC_FREQUENCIES,
-            METRIC_WINDOWS,
-        )
-
-        window, freq = parse_duration(r.window), parse_duration(r.frequency)
-        if r.kind == "metric":
-            if freq not in METRIC_FREQUENCIES:
-                self.add(
-                    self.at(r, "frequency"),
-                    f"rule {r.name}: a metric alert runs every PT1M, PT5M, PT15M, PT30M or PT1H, not {r.frequency}",
-                )
-            if window not in METRIC_WINDOWS:
-                self.add(
-                    self.at(r, "window"),
-                    f"rule {r.name}: a metric alert window is one of PT1M, PT5M, PT15M, PT30M, PT1H, PT6H,"
-                    f" PT12H, P1D, not {r.window}",
-                )
-        else:
-            if not LOG_FREQUENCY[0] <= freq <= LOG_FREQUENCY[1]:
-                self.add(
-                    self.at(r, "frequency"), f"rule {r.name}: a log alert runs between every PT1M and P1D"
-                )
-            if not LOG_WINDOW[0] <= window <= LOG_WINDOW[1]:
-                self.add(self.at(r, "window"), f"rule {r.name}: a log alert window is between PT1M and P2D")
-
-    # --- policies -----------------------------------------------------------------------------
-    def policies(self) -> None:
-        self.duplicates(self.p.policies, lambda x: x.label, "policy for label")
-        for f in self.p.policy_files:
-            if (
-                f.connection
-                and f.connection not in self.p.config.connections
-                and not self.excused("connections", f.connection)
-            ):
-                self.add(
-                    self.at(f, "connection"),
-                    f"unknown connection '{f.connection}'{_suggest(f.connection, self.p.config.connections)}",
-                )
-            for pol in f.policies:
-                self.label_ref(pol.label, self.at(pol, "label"))
-                if not pol.allowed_roles:
-                    self.add(
-                        self.at(pol, "label"), f"policy for {pol.label}: no allowed_roles (list the roles)"
-                    )
-        used = {r for pol in self.p.policies for r in pol.allowed_roles}
-        for f in self.p.policy_files:
-            for role in f.principals:
-                if role not in used:
-                    self.add(
-                        self.at(f, "principals", role),
-                        f"principals: '{role}' is in no policy's allowed_roles{_suggest(role, used)}",
-                    )
-        self.posture()
-
-    def posture(self) -> None:
-        """A posture rule naming an account must name one that holds a dataset (when some are on ADLS)."""
-        from governance.lake.resolve import dataset_uri
-
-        hosts = set()
-        for spec in self.p.config.datasets.values():
-            uri = dataset_uri(self.p.lake_root, spec.path) if spec.path else ""
-            if uri.startswith(("abfss://", "abfs://")) and "@" in uri:
-                hosts.add(uri.split("@", 1)[1].split(".", 1)[0].lower())
-        if not hosts:
-            return
-        for f in self.p.posture_files:
-            for i, rule in enumerate(f.storage):
-                if "*" in rule.account or "?" in rule.account or rule.account.lower() in hosts:
-                    continue
-                self.add(
-                    self.at(f, "storage", i, "account"),
-                    f"posture rule for account '{rule.account}': no dataset is stored on it"
-                    f"{_suggest(rule.account, sorted(hosts))}",
-                )
-
-
-class _KwargChecks:
-    """Type and value checks of one expectation's kwargs (GX would fail on these at run time)."""
-
-    def __init__(
-        self, v: _Validator, dataset: str, e: Any, etype: str, spec: ExpectationType, kwargs: dict[str, Any]
-    ) -> None:
-        self.v, self.dataset, self.e, self.etype, self.spec, self.kw = v, dataset, e, etype, spec, kwargs
-
-    def at(self, key: str) -> Location:
-        return self.v.at(self.e, "kwargs", key)
-
-    def bad(self, key: str, expected: str) -> None:
-        self.v.add(self.at(key), f"{self.etype}: kwarg '{key}' must be {expected}, got {_type(self.kw[key])}")
-
-    def run(self) -> None:
-        kw = self.kw
-        for key in self.spec.column_kwargs:
-            if key in kw:
-                self.v.column_ref(self.dataset, kw[key], self.at(key))
-        for key in self.spec.column_list_kwargs:
-            if key in kw:
-                if not isinstance(kw[key], list) or not kw[key]:
-                    self.bad(key, "a non-empty list of column names")
-                else:
-                    for col in kw[key]:
-                        self.v.column_ref(self.dataset, col, self.at(key))
-        for key in ("column_set", "column_list"):
-            if key in kw and key not in self.spec.column_list_kwargs and not isinstance(kw[key], list):
-                self.bad(key, "a list of column names")
-        if "mostly" in kw:
-            m = kw["mostly"]
-            if isinstance(m, bool) or not isinstance(m, int | float) or not 0 <= m <= 1:
-                self.v.add(self.at("mostly"), f"{self.etype}: mostly must be a number between 0 and 1")
-        for key in ("value_set", "regex_list", "like_pattern_list", "type_list"):
-            if key in kw and not isinstance(kw[key], list):
-                self.bad(key, "a list")
-        for key in ("regex", "like_pattern", "type_", "strftime_format", "dataset", "other_column"):
-            if key in kw and not isinstance(kw[key], str):
-                self.bad(key, "a string")
-        for key in ("regex",):
-            if isinstance(kw.get(key), str):
-                self.v.regex(kw[key], self.at(key))
-        if isinstance(kw.get("regex_list"), list):
-            for rx in kw["regex_list"]:
-                self.v.regex(rx, self.at("regex_list"))
-        for key in BOOLEAN_KWARGS:
-            if key in kw and not isinstance(kw[key], bool):
-                self.bad(key, "true or false")
-        for key in NUMBER_KWARGS:
-            if key in kw and (isinstance(kw[key], bool) or not isinstance(kw[key], int | float)):
-                self.bad(key, "a number")
-        if "ignore_row_if" in kw and kw["ignore_row_if"] not in IGNORE_ROW_IF:
-            self.v.add(
-                self.at("ignore_row_if"),
-                f"{self.etype}: ignore_row_if must be one of {', '.join(sorted(IGNORE_ROW_IF))}",
-            )
-        if "match_on" in kw and kw["match_on"] not in ("any", "all"):
-            self.v.add(self.at("match_on"), f"{self.etype}: match_on must be 'any' or 'all'")
-        self.range()
-        if self.etype == "expect_column_values_to_exist_in" and isinstance(kw.get("dataset"), str):
-            other = kw["dataset"]
-            if self.v.dataset_ref(other, self.at("dataset")) and isinstance(kw.get("other_column"), str):
-                self.v.column_ref(other, kw["other_column"], self.at("other_column"))
-        if self.etype == "expect_table_row_count_to_equal_other_table" and isinstance(
-            kw.get("other_table_name"), str
-        ):
-            self.v.dataset_ref(kw["other_table_name"], self.at("other_table_name"))
-        if self.etype == "expect_column_max_to_be_recent" and "max_lag" in kw:
-            self.v.duration(kw["max_lag"], self.at("max_lag"), f"{self.etype}: max_lag")
-
-    def range(self) -> None:
-        kw = self.kw
-        if not (RANGE & self.spec.allowed):
-            return
-        lo, hi = kw.get("min_value"), kw.get("max_value")
-        for key in ("min_value", "max_value"):
-            value = kw.get(key)
-            if key in kw and (isinstance(value, bool | list | dict)):
-                self.bad(key, "a number, a date or null")
-        if (
-            isinstance(lo, int | float)
-            and isinstance(hi, int | float)
-            and not isinstance(lo, bool)
-            and not isinstance(hi, bool)
-            and lo > hi
-        ):
-            self.v.add(self.at("min_value"), f"{self.etype}: min_value {lo} is greater than max_value {hi}")
-        needs_bound = self.etype in (
-            "expect_column_values_to_be_between",
-            "expect_column_value_lengths_to_be_between",
-        )
-        if needs_bound and lo is None and hi is None:
-            self.v.add(self.v.at(self.e, "kwargs"), f"{self.etype}: needs min_value, max_value or both")
 
 
 def _type(value: object) -> str:

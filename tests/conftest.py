@@ -5,6 +5,7 @@ Fixtures of one capability live in tests/<capability>/conftest.py; helpers in te
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -26,7 +27,9 @@ def demo_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     copy it with `copy_project` + shutil.copytree of lake/ when a test needs to write)."""
     dst = tmp_path_factory.mktemp("demo")
     config = copy_project(dst)
-    run_cli("--config", str(config), "demo", "init", "--scale", "0.2", "--seed", "7", check=0)
+    # SMARTFLOW_TEST_AS_OF (ISO time) builds the demo as of another moment: the tests must pass for any
+    as_of = ("--as-of", os.environ["SMARTFLOW_TEST_AS_OF"]) if os.environ.get("SMARTFLOW_TEST_AS_OF") else ()
+    run_cli("--config", str(config), "demo", "init", "--scale", "0.2", "--seed", "7", *as_of, check=0)
     return dst
 
 

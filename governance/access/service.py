@@ -13,6 +13,7 @@ from typing import Any
 from governance.access.compliance import Policies, TableLabels, check_tables
 from governance.access.grants import Table
 from governance.errors import ExitCode, GovernanceError, InfraError
+from governance.lake.connect import sql_engine
 from governance.project import Project
 from governance.results import StepResult
 
@@ -113,7 +114,7 @@ def check(project: Project) -> StepResult:
             t = warehouse_table(project, ds, conn_name)
             if t and any(lb in pol.allowed for col in labels.get(ds, {}).values() for lb in col):
                 wanted.append((ds, t))
-        engine = sa.create_engine(url)
+        engine = sql_engine(url, conn.where)
         try:
             grants = read_grants(engine, sorted({t[0] for _, t in wanted}))
         except sa.exc.SQLAlchemyError as exc:

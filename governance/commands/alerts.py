@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from governance.cli import App, pass_app
+from governance.commands.locking import writes_state
 from governance.output import emit
 
 
@@ -31,6 +32,7 @@ def plan_cmd(app: App, prune: bool, detailed_exitcode: bool) -> int:
     "--prune", is_flag=True, help="Delete managed resources no longer declared (never unmanaged ones)."
 )
 @pass_app
+@writes_state
 def apply_cmd(app: App, prune: bool) -> int:
     """Create or update metric alerts, scheduled query rules and action groups to match alerts/*.yaml."""
     from governance.monitor.alerts.apply import apply
@@ -43,6 +45,7 @@ def apply_cmd(app: App, prune: bool) -> int:
 @command.command("evaluate")
 @click.option("--no-notify", is_flag=True, help="Evaluate and keep state, but send nothing.")
 @pass_app
+@writes_state
 def evaluate_cmd(app: App, no_notify: bool) -> int:
     """Evaluate the rules on the local metric history and notify action groups (webhook, e-mail) on
     fired/resolved transitions; exit 1 while an alert is firing, 3 if a notification could not be sent."""

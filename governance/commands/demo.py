@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from governance.cli import App, pass_app
+from governance.commands.locking import writes_state
 from governance.errors import ExitCode, InputError
 from governance.output import emit
 
@@ -34,6 +35,7 @@ def command() -> None:
 )
 @click.option("--force", is_flag=True, help="Replace an existing lake.")
 @pass_app
+@writes_state
 def init_command(app: App, scale: float, seed: int, as_of: str | None, force: bool) -> int:
     """Write raw bronze Delta tables with injected defects, then build silver and gold from the manifests' SQL."""
     from governance.lake.demo.build import init

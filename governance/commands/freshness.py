@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import click
 
 from governance.cli import App, pass_app
+from governance.commands.locking import writes_state
 from governance.errors import InputError
 from governance.output import emit
 
@@ -27,6 +28,7 @@ def command() -> None:
 )
 @click.option("--as-of", "as_of", help="Judge lag as of this ISO-8601 time (default: now, UTC).")
 @pass_app
+@writes_state
 def check_cmd(app: App, datasets: tuple[str, ...], source: str, as_of: str | None) -> int:
     """Check every dataset that declares `freshness:`; exit 1 if one is stale or misses a partition."""
     from governance.monitor.freshness import check

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from governance.cli import App, pass_app
+from governance.commands.locking import writes_state
 from governance.output import emit
 
 
@@ -15,6 +16,7 @@ def command() -> None:
 
 @command.command("build")
 @pass_app
+@writes_state
 def build_cmd(app: App) -> int:
     """Build and check the graph; exit 1 on unknown datasets, cycles, orphans, bad SQL or columns."""
     from governance.lineage.service import build
@@ -55,6 +57,7 @@ def impact_cmd(app: App, target: str) -> int:
 
 @command.command("push")
 @pass_app
+@writes_state
 def push_cmd(app: App) -> int:
     """Push the lineage graph to the catalog (local, or Purview Process entities with columnMapping)."""
     from governance.lineage.service import push

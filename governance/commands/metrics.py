@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from governance.cli import App, pass_app
+from governance.commands.locking import writes_state
 from governance.output import emit
 
 
@@ -29,6 +30,7 @@ def show_cmd(app: App, name: str | None, dataset: str | None, last: int) -> int:
 
 @command.command("emit")
 @pass_app
+@writes_state
 def emit_cmd(app: App) -> int:
     """Send metrics not yet delivered (and anything spooled) to the configured sinks; exit 3 if a sink is
     unreachable (the metrics stay spooled for the next run)."""

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from governance.cli import App, pass_app
+from governance.commands.locking import writes_state
 from governance.output import emit, is_ci, stderr_console
 
 if TYPE_CHECKING:
@@ -75,6 +76,7 @@ def _text(summary: dict[str, Any]) -> str:
     help="Run only these steps (repeatable), e.g. --step access --step reports.",
 )
 @pass_app
+@writes_state
 def command(app: App, steps: tuple[str, ...]) -> int:
     """The main job: every governance check in order; a failing step is recorded and the rest goes on.
 

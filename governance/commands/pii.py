@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from governance.cli import App, pass_app
+from governance.commands.locking import writes_state
 from governance.output import emit
 
 
@@ -39,6 +40,7 @@ def command() -> None:
     "--seed", type=int, default=None, help="Seed of the reproducible sample (default pii.seed, 42)."
 )
 @pass_app
+@writes_state
 def scan_command(
     app: App,
     datasets: tuple[str, ...],

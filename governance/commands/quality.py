@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from governance.cli import App, pass_app
+from governance.commands.locking import writes_state
 from governance.output import emit
 
 
@@ -31,6 +32,7 @@ def command() -> None:
     "--quarantine", is_flag=True, help="Write failing rows of error-severity expectations to Delta."
 )
 @pass_app
+@writes_state
 def run_command(
     app: App,
     suites: tuple[str, ...],

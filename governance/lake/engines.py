@@ -29,8 +29,9 @@ import re
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, Literal
 
-from governance.errors import InfraError, InputError
+from governance.errors import InfraError, InputError, Location
 from governance.lake import resolve
+from governance.lake.connect import describe_error, sql_engine
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -259,17 +260,17 @@ _SQLA_DIALECTS = {
 }
 
 
+def sqla_dialect(name: str) -> str:
+    """The sqlglot dialect of a SQLAlchemy dialect name (postgresql → postgres, mssql → tsql, …)."""
+    return _SQLA_DIALECTS.get(name, name)
+
+
 class SQLEngine(Engine):
     kind = "sql"
 
-    def __init__(self, url: str, tables: dict[str, str] | None = None) -> None:
-        import sqlalchemy as sa
-
+    def __init__(self, url: str, tables: dict[str, str] | None = None, where: Location | None = None) -> None:
         super().__init__()
-        try:
-            self.engine = sa.create_engine(url)
-        except Exception as exc:
-            raise InputError(f"bad SQLAlchemy URL for a connection: {type(exc).__name__}") from exc
+        self.engine = sql_engine(url, where)
         self.dialect = _SQLA_DIALECTS.get(self.engine.dialect.name, self.engine.dialect.name)
         self.tables = dict(tables or {})
         self._conn: Any = None
@@ -290,7 +291,7 @@ class SQLEngine(Engine):
                 parts[-1], schema=parts[-2] if len(parts) > 1 else None
             )
         except Exception as exc:
-            raise InfraError(f"cannot read the columns of {dataset}: {type(exc).__name__}: {exc}") from exc
+            raise InfraError(f"cannot read the columns of {dataset}: {describe_error(exc)}") from exc
         if not cols:
             raise InfraError(f"dataset {dataset}: table {self.tables[dataset]} not found")
         return {c["name"]: str(c["type"]).lower() for c in cols}
@@ -442,7 +443,7 @@ def open_engine(project: Project, kind: str, datasets: list[str]) -> Engine:
         if conn is None:
             raise InputError(f"unknown connection '{conn_name}'")
         tables = {d: str(project.dataset(d).table) for d in datasets}
-        return SQLEngine(conn.resolved_url(), tables)
+        return SQLEngine(conn.resolved_url(), tables, conn.where)
     if kind == "spark":
         engine = SparkEngine(local_spark())
         for d in datasets:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from governance import metrics
 from governance.durations import parse_duration
 from governance.errors import ExitCode, GovernanceError, InfraError
+from governance.lake.connect import describe_error, sql_engine
 from governance.monitor import partitions as parts
 from governance.results import StepResult, worst
 
@@ -105,7 +106,7 @@ def _sql_table(project: Project, spec: Dataset) -> tuple[Any, Any]:
     assert spec.connection and spec.table
     conn_spec = project.config.connections[spec.connection]
     schema, _, name = spec.table.rpartition(".")
-    engine = sa.create_engine(conn_spec.resolved_url())
+    engine = sql_engine(conn_spec.resolved_url(), conn_spec.where)
     return engine, sa.table(name, schema=schema or conn_spec.schema_ or None)
 
 
@@ -123,7 +124,7 @@ def _sql_facts(project: Project, spec: Dataset, column: str, part_col: str | Non
                 values = [r[0] for r in conn.execute(q)]
     except sa.exc.SQLAlchemyError as exc:
         raise InfraError(
-            f"warehouse query failed: {exc.__class__.__name__}: {str(exc).splitlines()[0]}"
+            f"warehouse query failed: {describe_error(exc).splitlines()[0]}"
         ) from exc
     finally:
         engine.dispose()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from governance import metrics
+from governance.lock import write_atomic
 
 
 @dataclass(frozen=True)
@@ -44,12 +44,7 @@ def locked(state_dir: Path) -> Iterator[None]:
 
 
 def _write_atomic(path: Path, body: Any) -> None:
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        json.dump(body, fh, separators=(",", ":"))
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(body, separators=(",", ":")))
 
 
 def enqueue(

@@ -7,13 +7,13 @@ SVG is produced by our own helpers with every text escaped; nothing is loaded fr
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from governance.errors import ExitCode, InputError
+from governance.lock import write_atomic
 from governance.project import Project
 from governance.results import StepResult
 from governance.runs import latest_run
@@ -113,9 +113,7 @@ def _audit_svg(m: dict[str, Any]) -> dict[str, Any]:
 
 
 def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, text)
 
 
 def build_model(project: Project, kind: str, run: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -8,7 +8,6 @@ checks that need other files (datasets, columns, labels, terms) stay in `smartfl
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +15,10 @@ from pydantic import BaseModel
 
 from governance import __version__
 from governance.config import Config
-from governance.durations import _DURATION
+from governance.durations import DURATION_PATTERN
 from governance.specs.alerts import AlertFile
 from governance.specs.classifications import ClassificationFile
 from governance.specs.domains import DomainFile
-from governance.specs.expectation_types import BOOLEAN_KWARGS, EXPECTATION_TYPES, NUMBER_KWARGS, RANGE
 from governance.specs.expectations import Suite
 from governance.specs.glossary import GlossaryFile
 from governance.specs.manifests import Manifest
@@ -92,8 +90,6 @@ KINDS: dict[str, tuple[type[BaseModel], str, str, str]] = {
     ),
 }
 
-# JSON Schema patterns are ECMA-262: no Python named groups
-DURATION_PATTERN = re.sub(r"\(\?P<\w+>", "(", _DURATION.pattern)
 _DURATION_FIELDS = {"max_lag", "late_tolerance", "window", "frequency"}
 _REGEX_FIELDS = {"column_pattern", "data_pattern"}
 
@@ -150,48 +146,22 @@ def _annotate(node: Any) -> None:
             _annotate(value)
 
 
-def _kwarg_schema(name: str) -> dict[str, Any]:
-    string = {"type": "string"}
-    if name in ("column", "column_A", "column_B", "other_column", "type_", "strftime_format", "like_pattern"):
-        return string
-    if name in ("regex",):
-        return {"type": "string", "format": "regex"}
-    if name == "dataset":
-        return {"type": "string", "description": "a dataset declared in smartflow.yaml"}
-    if name == "max_lag":
-        return {"type": "string", "pattern": DURATION_PATTERN, "description": "ISO-8601 duration"}
-    if name in ("column_list", "column_set", "regex_list", "like_pattern_list", "type_list"):
-        return {"type": "array", "items": string}
-    if name in ("value_set",):
-        return {"type": "array"}
-    if name == "mostly":
-        return {"type": "number", "minimum": 0, "maximum": 1}
-    if name in RANGE - {"strict_min", "strict_max"}:
-        return {"type": ["number", "string", "null"]}
-    if name in BOOLEAN_KWARGS:
-        return {"type": "boolean"}
-    if name in NUMBER_KWARGS:
-        return {"type": "number"}
-    if name == "value":
-        return {"type": ["number", "string"]}
-    if name == "match_on":
-        return {"enum": ["any", "all"]}
-    return {}
-
-
 def _expectation_vocabulary(schema: dict[str, Any]) -> None:
-    """Expectation `type` as an enum, and per type the kwargs it requires and accepts."""
+    """Expectation `type` as an enum, and per type the kwargs it requires and accepts (from the quality
+    registry's vocabulary, the same that `validate` checks)."""
+    from governance.quality.expectations.vocabulary import VOCABULARY, kwarg_schema
+
     expectation = schema["$defs"]["Expectation"]
     expectation["properties"]["type"] = {
-        "enum": sorted(EXPECTATION_TYPES),
+        "enum": sorted(VOCABULARY),
         "description": "a Great Expectations 1.x expectation type (or a smartflow-gov extension)",
     }
     cases = []
-    for name, spec in sorted(EXPECTATION_TYPES.items()):
+    for name, spec in sorted(VOCABULARY.items()):
         kwargs = {
             "type": "object",
             "required": sorted(spec.required),
-            "properties": {k: _kwarg_schema(k) for k in sorted(spec.allowed)},
+            "properties": {k: kwarg_schema(k) for k in sorted(spec.allowed)},
             "additionalProperties": False,
         }
         cases.append(

@@ -39,6 +39,9 @@ class YamlDoc:
         self.file = file
         self.node = node
         self.data = _plain(node) if data is None else data
+        # path -> the text as written, for values that `${VAR}` expansion changed: messages show this,
+        # never the expanded value (which may be a secret)
+        self.written: dict[tuple[str | int, ...], str] = {}
 
     def line(self, path: Iterable[str | int] = ()) -> int:
         """1-based line of the deepest node on `path` that exists (the key's line for a mapping entry)."""
@@ -447,7 +450,7 @@ def _raw_problem(doc: YamlDoc, base: PathKey, err: Any, model: type[BaseModel]) 
     where = doc.at(full)
     name = describe_path(full) or "document"
     kind = err["type"]
-    got = err.get("input")
+    got = doc.written.get(full, err.get("input"))
     if kind == "extra_forbidden" and loc:
         allowed = _allowed_keys(model, loc[:-1])
         hint = f" (expected one of: {', '.join(allowed)})" if allowed else ""
@@ -466,6 +469,8 @@ def _raw_problem(doc: YamlDoc, base: PathKey, err: Any, model: type[BaseModel]) 
         pattern = (err.get("ctx") or {}).get("pattern", "")
         return Problem(where, f"{name}: must match {pattern}{_shown(got)}")
     msg = str(err["msg"]).removeprefix("Value error, ")
+    if full in doc.written and isinstance(err.get("input"), str) and err["input"]:
+        msg = msg.replace(err["input"], got)  # a validator quoting the expanded value
     said = isinstance(got, str) and (repr(got) in msg or f"'{got}'" in msg)  # the message quotes it
     plain = said or isinstance(got, dict | list) or got is None
     return Problem(where, f"{name}: {msg}{'' if plain else _shown(got)}")

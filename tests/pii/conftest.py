@@ -9,6 +9,6 @@ import pytest
 
 @pytest.fixture(scope="session")
 def eval_table() -> Any:
-    from governance.pii import evalset
+    from harness import pii_evalset as evalset
 
     return evalset.generate(rows=600, seed=7)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from harness import pii_evalset as evalset
 from pii_fixtures import PROJECT_RULES, REFERENCE_RULES, write_project
 
-from governance.pii import evalset
 from governance.pii.service import scan
 from governance.project import load_project
 

@@ -7,9 +7,8 @@ and (b) expectations we do not support, each with its reason (see UNSUPPORTED_RE
 from __future__ import annotations
 
 import pytest
+from harness.gx_conformance import UNSUPPORTED_REASONS, Case, run_backend, summary
 from helpers import GX_TESTS
-
-from governance.quality.conformance import UNSUPPORTED_REASONS, Case, run_backend, summary
 
 
 def _check(cases: list[Case], threshold: float) -> None:

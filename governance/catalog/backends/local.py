@@ -25,6 +25,7 @@ from governance.catalog.model import (
 from governance.catalog.plan import Change
 from governance.config import expand_env, resolve_path
 from governance.errors import InfraError
+from governance.lake.connect import describe_error, shown_url, sql_engine
 from governance.project import Project
 
 PREFIX = "sfg_catalog_"
@@ -120,7 +121,8 @@ class LocalBackend(CatalogBackend):
         super().__init__(name="local")
         self.project = project
         schema = project.config.catalog.local.schema_
-        self.engine = sa.create_engine(url or catalog_url(project))
+        local = project.config.catalog.local
+        self.engine = sql_engine(url or catalog_url(project), local.where)
         md, self.t = _tables(schema)
         try:
             if schema and self.engine.dialect.name != "sqlite":
@@ -129,7 +131,7 @@ class LocalBackend(CatalogBackend):
             md.create_all(self.engine)
         except sa.exc.SQLAlchemyError as exc:
             raise InfraError(
-                f"local catalog {self.engine.url.render_as_string(hide_password=True)}: {exc}"
+                f"local catalog {shown_url(self.engine)}: {describe_error(exc, str(self.engine.url))}"
             ) from exc
 
     def close(self) -> None:

@@ -11,7 +11,6 @@ the next run tries again (exit 3).
 from __future__ import annotations
 
 import json
-import os
 import statistics
 from collections import defaultdict
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from governance import metrics
 from governance.durations import parse_duration
 from governance.errors import ExitCode
+from governance.lock import write_atomic
 from governance.monitor.alerts.notify import Event, deliver
 from governance.results import StepResult, worst
 
@@ -57,10 +57,7 @@ def _load_state(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def _save_state(path: Path, state: dict[str, dict[str, Any]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(state, indent=2, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(state, indent=2, sort_keys=True))
 
 
 def _condition(rule: AlertRule) -> tuple[str, str, float, str, dict[str, str]] | None:

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from governance.errors import InfraError
+from governance.lake.connect import sql_engine
 from governance.project import Project
 from governance.quality.runner import Outcome, Spec, mask_observed, referenced_columns
 
@@ -35,7 +36,7 @@ def load_frame(project: Project, dataset: str) -> Any:
         import sqlalchemy as sa
 
         conn = project.config.connections[str(loc.spec.connection)]
-        engine = sa.create_engine(conn.resolved_url())
+        engine = sql_engine(conn.resolved_url(), conn.where)
         *schema, name = str(loc.spec.table).split(".")
         try:
             table = sa.table(name, schema=schema[-1] if schema else None)
