@@ -42,8 +42,8 @@ def unsupported_features(table: DeltaTable) -> list[str]:
 
 def delta_frame(spark: Any, loc: resolve.DatasetLocation) -> Any:
     """The current snapshot of the Delta table at `loc` as a DataFrame with the table's columns, in order."""
-    from pyspark.sql import functions as F
     from pyspark.sql.types import StructType
+    from sqlglot import exp
 
     table = resolve.delta_table(loc)
     root = loc.uri or ""
@@ -69,9 +69,15 @@ def delta_frame(spark: Any, loc: resolve.DatasetLocation) -> Any:
     data = StructType([f for f in schema.fields if f.name not in partitions])
     frames = []
     for key, files in sorted(groups.items(), key=lambda kv: kv[1]):
-        df = spark.read.schema(data).parquet(*sorted(files))
-        for column, value in zip(partitions, key, strict=True):
-            literal = F.lit(None if value is None else native.text(value))
-            df = df.withColumn(column, literal.cast(schema[column].dataType))
-        frames.append(df.select(*names))
+        consts = dict(zip(partitions, key, strict=True))
+        columns = []
+        for field in schema.fields:  # SQL text, not pyspark functions: the same code for Connect and classic
+            if field.name in consts:
+                value = consts[field.name]
+                literal = exp.null() if value is None else exp.Literal.string(native.text(value))
+                typed = exp.cast(literal, field.dataType.simpleString(), dialect="spark")
+                columns.append(typed.as_(field.name, quoted=True).sql("spark"))
+            else:
+                columns.append(exp.column(field.name, quoted=True).sql("spark"))
+        frames.append(spark.read.schema(data).parquet(*sorted(files)).selectExpr(*columns))
     return reduce(lambda a, b: a.unionByName(b), frames)

@@ -58,7 +58,7 @@ def spark_session(project: Project | None = None) -> Any:
     url = remote_url(project)
     conf = _conf(project)
     if url is not None:
-        return _remote(url, conf)
+        return connect(url, conf)
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
@@ -75,9 +75,21 @@ def spark_session(project: Project | None = None) -> Any:
         raise InfraError(f"cannot start a local Spark session: {type(exc).__name__}") from exc
 
 
-def _remote(url: str, conf: dict[str, str]) -> Any:
-    if url in _sessions:
-        return _sessions[url]
+def connect(url: str, conf: dict[str, str] | None = None) -> Any:
+    """A Spark Connect session to `url` (one per URL and process) with `conf` applied."""
+    where = describe(url)
+    session = _sessions.get(url) or _open(url, where)
+    for key, value in (conf or {}).items():
+        try:
+            session.conf.set(key, value)
+        except Exception as exc:  # a static setting cannot change on a running cluster
+            raise InfraError(
+                f"Spark Connect at {where} refused spark.conf {key}: {type(exc).__name__}"
+            ) from exc
+    return session
+
+
+def _open(url: str, where: str) -> Any:
     # pyspark 4 warns about pandas 3 on every Connect import; the CLI's stderr is for our messages
     warnings.filterwarnings(
         "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
@@ -88,12 +100,9 @@ def _remote(url: str, conf: dict[str, str]) -> Any:
         raise InfraError(
             f"Spark Connect needs the client libraries: pip install 'smartflow-gov[spark]' ({exc.name} missing)"
         ) from exc
-    where = describe(url)
     try:
         session = RemoteSession.builder.remote(url).create()
         session.conf.set("spark.sql.session.timeZone", "UTC")
-        for key, value in conf.items():
-            session.conf.set(key, value)
     except Exception as exc:
         raise InfraError(f"Spark Connect at {where} unreachable: {type(exc).__name__}") from exc
     _sessions[url] = session
