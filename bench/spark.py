@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -38,8 +39,6 @@ def _project(lake: Path, dst: Path) -> Path:
 
 
 def run_once(lake: Path, engine: str, env: dict[str, str]) -> dict[str, Any]:
-    import os
-
     with tempfile.TemporaryDirectory(prefix="sfg-bench-spark-") as tmp:
         config = _project(lake, Path(tmp))
         cli = [
@@ -75,6 +74,38 @@ def run_once(lake: Path, engine: str, env: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def query_times(config: Path, engine: str, suite: str = "silver_transactions") -> list[tuple[str, float]]:
+    """Seconds of each query of one full run of `suite` (the Spark session comes from SPARK_REMOTE): the
+    counting scan, the extra query, the samples query."""
+    from governance.lake import engines
+    from governance.project import load_project
+    from governance.quality.service import run
+
+    times: list[tuple[str, float]] = []
+    execute = engines.Engine.execute
+
+    def timed(self: engines.Engine, expr: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return execute(self, expr)
+        finally:
+            text = self.sql(expr)
+            kind = (
+                "samples" if "__f" in text else "extra" if "AS `x0`" in text or 'AS "x0"' in text else "scan"
+            )
+            times.append((kind, time.perf_counter() - t0))
+
+    project = load_project(config)
+    for s in project.suites:
+        s.incremental = None  # a full run
+    engines.Engine.execute = timed  # type: ignore[method-assign]
+    try:
+        run(project, suites=[suite], engine=engine)
+    finally:
+        engines.Engine.execute = execute  # type: ignore[method-assign]
+    return times
+
+
 def best(lake: Path, engine: str, env: dict[str, str], repeat: int) -> dict[str, Any]:
     runs = [run_once(lake, engine, env) for _ in range(repeat)]
     return min(runs, key=lambda r: r["validate"])
@@ -92,13 +123,21 @@ def main() -> None:
 
     lake = Path(demo_config(args.scale)).parent / "lake"
     rows: list[tuple[str, dict[str, Any]]] = [("duckdb", best(lake, "duckdb", {}, args.repeat))]
+    per_query: list[list[tuple[str, float]]] = []
     for n in [int(w) for w in args.workers.split(",") if w]:
         with SparkCluster(workers=n) as cluster:
             from governance.lake.spark_session import connect
 
-            connect(cluster.url).sql("SELECT 1").collect()  # executors up before timing
+            connect(cluster.url).range(0, 2_000_000, 1, 8).selectExpr("sum(id)").collect()  # executors warm
             env = no_jvm_env(SPARK_REMOTE=cluster.url)
             rows.append((f"spark, {n} worker{'s' if n > 1 else ''}", best(lake, "spark", env, args.repeat)))
+            if n == 1:
+                os.environ["SPARK_REMOTE"] = cluster.url
+                with tempfile.TemporaryDirectory(prefix="sfg-bench-spark-") as tmp:
+                    config = _project(lake, Path(tmp))
+                    for _ in range(args.repeat):
+                        per_query.append(query_times(config, "spark"))
+                del os.environ["SPARK_REMOTE"]
     base = rows[0][1]
     print(f"demo lake scale {args.scale:g}; full quality run, every suite; best of {args.repeat}")
     print(
@@ -114,6 +153,9 @@ def main() -> None:
         differ = [k for k, v in r["verdicts"].items() if base["verdicts"].get(k) != v]
         if differ:
             print(f"  {name}: {len(differ)} verdicts differ from duckdb: {differ[:5]}")
+    for times in per_query:
+        shown = ", ".join(f"{kind} {sec:.1f} s" for kind, sec in times)
+        print(f"silver_transactions on spark (1 worker), full run, per query: {shown}")
 
 
 if __name__ == "__main__":
