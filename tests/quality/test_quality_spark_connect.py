@@ -78,6 +78,16 @@ def test_cli_on_spark_connect_equals_duckdb_on_the_demo_lake(
     assert compared >= 60
     assert any(r["result"].get("partial_unexpected_list") for s in theirs["suites"] for r in s["results"])
     assert (spark_cfg.parent / ".smartflow/quality/quarantine").is_dir()
+    # a second run with nothing changed: incremental suites scan no partition, on the cluster too
+    again = run_cli(
+        "--config", str(spark_cfg), "--output", "json", "quality", "run", "--engine", "spark", env=env
+    )
+    assert again.returncode in (0, 1), again.stderr[-3000:]
+    incremental = {s["suite_name"] for s in theirs["suites"] if s.get("incremental")}
+    assert incremental
+    for s in json.loads(again.stdout)["suites"]:
+        if s["suite_name"] in incremental:
+            assert s["queries"] == 0, s
 
 
 def _batch(day: dt.date, region: str | None, start: int, n: int) -> pa.Table:
