@@ -126,7 +126,7 @@ def main() -> None:
     per_query: list[list[tuple[str, float]]] = []
     for n in [int(w) for w in args.workers.split(",") if w]:
         with SparkCluster(workers=n) as cluster:
-            from governance.lake.spark_session import connect
+            from governance.lake.spark_session import close_remote, connect
 
             connect(cluster.url).range(0, 2_000_000, 1, 8).selectExpr("sum(id)").collect()  # executors warm
             env = no_jvm_env(SPARK_REMOTE=cluster.url)
@@ -138,6 +138,7 @@ def main() -> None:
                     for _ in range(args.repeat):
                         per_query.append(query_times(config, "spark"))
                 del os.environ["SPARK_REMOTE"]
+            close_remote()
     base = rows[0][1]
     print(f"demo lake scale {args.scale:g}; full quality run, every suite; best of {args.repeat}")
     print(

@@ -59,5 +59,8 @@ def spark_connect() -> Iterator[str]:
         yield os.environ["SMARTFLOW_TEST_SPARK_REMOTE"]
         return
 
+    from governance.lake.spark_session import close_remote
+
     with SparkCluster(workers=1) as cluster:
         yield cluster.url
+        close_remote()

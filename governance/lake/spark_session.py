@@ -12,6 +12,7 @@ of a run shares it. A Connect URL may hold a token: it never appears in a messag
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import warnings
@@ -107,3 +108,12 @@ def _open(url: str, where: str) -> Any:
         raise InfraError(f"Spark Connect at {where} unreachable: {type(exc).__name__}") from exc
     _sessions[url] = session
     return session
+
+
+def close_remote() -> None:
+    """Release the Spark Connect sessions of this process (before their server goes away; a session left
+    open retries its release at interpreter exit)."""
+    for session in list(_sessions.values()):
+        with contextlib.suppress(Exception):  # the server may already be gone
+            session.stop()
+    _sessions.clear()
