@@ -389,9 +389,21 @@ class QualityConfig(Spec):
     )
 
 
+class SparkConfig(Spec):
+    """`spark:` — where the spark engine runs (SPEC §6.3; see governance/lake/spark_session.py)."""
+
+    remote: str | None = Field(
+        None, description="Spark Connect URL sc://host:port/;token=${VAR} (absent: SPARK_REMOTE, active, local)"
+    )
+    conf: dict[str, str | int | float | bool] = Field(default_factory=dict, description="Spark SQL settings")
+
+
 class PiiConfig(Spec):
     """`pii:` — how `pii scan` samples and confirms (rules themselves live in classifications/)."""
 
+    engine: Literal["duckdb", "sql", "spark"] | None = Field(
+        None, description="engine of `pii scan` for the datasets it can reach (default: where each lives)"
+    )
     sample_size: int = Field(10_000, ge=0, description="rows sampled per dataset; 0 scans every row")
     seed: int = Field(42, description="seed of the reproducible sample")
     max_candidates: int = Field(
@@ -416,6 +428,7 @@ class Config(Spec):
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
     quality: QualityConfig = Field(default_factory=QualityConfig)
     pii: PiiConfig = Field(default_factory=PiiConfig)
+    spark: SparkConfig = Field(default_factory=SparkConfig)
     azure: AzureConfig | None = None
 
     @model_validator(mode="after")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,23 @@ def pg_url() -> str:
     finally:
         engine.dispose()
     return PG_URL
+
+
+@pytest.fixture(scope="session")
+def spark_connect() -> Iterator[str]:
+    """`sc://127.0.0.1:<port>` of a Spark Connect server on a local standalone cluster (a master and one
+    worker, separate processes; tests/spark_cluster.py), one per test session. Tests using it are slow.
+    SMARTFLOW_TEST_SPARK_REMOTE names a running server instead."""
+    import os
+
+    from spark_cluster import SparkCluster
+
+    if os.environ.get("SMARTFLOW_TEST_SPARK_REMOTE"):
+        yield os.environ["SMARTFLOW_TEST_SPARK_REMOTE"]
+        return
+
+    from governance.lake.spark_session import close_remote
+
+    with SparkCluster(workers=1) as cluster:
+        yield cluster.url
+        close_remote()

@@ -15,9 +15,10 @@ Shared by quality and PII discovery. SQL is built as sqlglot trees and rendered 
   are not reachable from DuckDB (`load_rows` brings a small key set of them in, as Arrow data).
 - `sql`: SQLAlchemy on the dataset's `connection` (format sql, `table` may be `schema.table`); the dialect
   follows the URL (postgres, tsql for mssql/Synapse, …). File datasets are not reachable from it.
-- `spark`: a SparkSession (the active one, e.g. on Synapse, else a local one); format spark uses
-  `spark.table(table)`; Delta locally reads the snapshot's own file list (from deltalake) with
-  `spark.read.parquet`, since the delta-spark jars may not be available; each becomes a temp view.
+- `spark`: the SparkSession of `governance.lake.spark_session` (Spark Connect from `spark.remote` or
+  SPARK_REMOTE, else the active one, else local[*]); format spark uses `spark.table(table)`; Delta is read
+  on the cluster from the log's file list (`governance.lake.spark_delta`, no Delta jars needed); each
+  becomes a temp view.
 
 `execute` returns `(column names, rows as tuples)`. Engine faults raise InfraError (exit 3).
 """
@@ -373,11 +374,11 @@ class SparkEngine(Engine):
             assert spec.table is not None
             df = self.spark.table(spec.table)
         elif spec.format == "delta":
-            dt = resolve.delta_table(loc)
-            files = dt.file_uris()
-            if not files:
-                raise InfraError(f"dataset {dataset}: the Delta snapshot has no files")
-            df = self.spark.read.option("basePath", loc.uri).parquet(*files)
+            from governance.lake.spark_delta import delta_frame
+
+            if not resolve.exists(loc):
+                raise InfraError(f"dataset {dataset}: no data at {loc.uri}")
+            df = delta_frame(self.spark, loc)
         elif spec.format == "parquet":
             df = self.spark.read.parquet(loc.uri)
         else:
@@ -412,21 +413,11 @@ class SparkEngine(Engine):
 
 
 def local_spark() -> Any:
-    """The active SparkSession (Synapse, Databricks) or a small local one."""
-    from pyspark.sql import SparkSession
+    """The session of `governance.lake.spark_session` without a project: SPARK_REMOTE, else the active
+    session, else local[*] (tests and benches)."""
+    from governance.lake.spark_session import spark_session
 
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        return active
-    return (
-        SparkSession.builder.master("local[2]")
-        .appName("smartflow-gov")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.memory", "1g")
-        .getOrCreate()
-    )
+    return spark_session(None)
 
 
 def open_engine(project: Project, kind: str, datasets: list[str]) -> Engine:
@@ -445,7 +436,9 @@ def open_engine(project: Project, kind: str, datasets: list[str]) -> Engine:
         tables = {d: str(project.dataset(d).table) for d in datasets}
         return SQLEngine(conn.resolved_url(), tables, conn.where)
     if kind == "spark":
-        engine = SparkEngine(local_spark())
+        from governance.lake.spark_session import spark_session
+
+        engine = SparkEngine(spark_session(project))
         for d in datasets:
             engine.register(project, d)
         return engine

@@ -17,6 +17,7 @@ import datetime as dt
 import os
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from governance.lake.resolve import DatasetLocation
 
 # reader features that change nothing about which rows a file holds or what its columns are called
-_HARMLESS_FEATURES = {
+HARMLESS_FEATURES = {
     "timestampNtz",
     "v2Checkpoint",
     "vacuumProtocolCheck",
@@ -46,13 +47,13 @@ def _quote_str(value: str) -> str:
 def supported(table: DeltaTable) -> bool:
     """Whether a plain Parquet scan of the snapshot's files returns exactly the table's rows."""
     protocol = table.protocol()
-    if protocol.min_reader_version >= 3 and not set(protocol.reader_features or []) <= _HARMLESS_FEATURES:
+    if protocol.min_reader_version >= 3 and not set(protocol.reader_features or []) <= HARMLESS_FEATURES:
         return False
     mapping = (table.metadata().configuration or {}).get("delta.columnMapping.mode", "none")
     return mapping in ("none", None)
 
 
-def _text(value: Any) -> str:
+def text(value: Any) -> str:
     """A partition value as the Delta log writes it (dates and timestamps in ISO form)."""
     return value.isoformat() if isinstance(value, dt.date) else str(value)
 
@@ -60,7 +61,7 @@ def _text(value: Any) -> str:
 def _literal(value: Any, duck_type: str) -> str:
     if value is None:
         return f"CAST(NULL AS {duck_type})"
-    return f"CAST({_quote_str(_text(value))} AS {duck_type})"
+    return f"CAST({_quote_str(text(value))} AS {duck_type})"
 
 
 def _local_path(root: str, path: str) -> str | None:
@@ -90,24 +91,51 @@ def view_sql(loc: DatasetLocation, table: DeltaTable, types: dict[str, str]) -> 
     or None when the native scan cannot stand in for the Arrow dataset."""
     if loc.is_remote or not loc.uri or not supported(table):
         return None
-    import pyarrow as pa
-
-    adds = pa.table(table.get_add_actions(flatten=True))
-    if adds.num_rows == 0:
-        return None
+    root = loc.uri
     partitions = [c for c in table.metadata().partition_columns if c in types]
-    paths = adds.column("path").to_pylist()
-    values = [adds.column(f"partition.{c}").to_pylist() for c in partitions]
-    groups: dict[tuple[Any, ...], list[str]] = defaultdict(list)
-    for i, path in enumerate(paths):
-        full = _local_path(loc.uri, path)
-        if full is None:
-            return None
-        groups[tuple(v[i] for v in values)].append(full)
-    one_scan = _one_scan(loc.uri, groups, partitions, types)
+    groups = file_groups(table, partitions, lambda path: _local_path(root, path))
+    if not groups:
+        return None
+    one_scan = _one_scan(root, groups, partitions, types)
     if one_scan is not None or len(groups) > MAX_BRANCHES:
         return one_scan
     return _per_partition(groups, partitions, types)
+
+
+def file_groups(
+    table: DeltaTable, partitions: list[str], place: Callable[[str], str | None]
+) -> dict[tuple[Any, ...], list[str]] | None:
+    """The snapshot's data files (as `place` spells an `add` path) grouped by the values of `partitions`
+    that the log holds; None when `place` cannot spell one of them."""
+    import pyarrow as pa
+
+    adds = pa.table(table.get_add_actions(flatten=True))
+    paths = adds.column("path").to_pylist() if adds.num_rows else []
+    values = [adds.column(f"partition.{c}").to_pylist() for c in partitions] if paths else []
+    groups: dict[tuple[Any, ...], list[str]] = defaultdict(list)
+    for i, path in enumerate(paths):
+        full = place(path)
+        if full is None:
+            return None
+        groups[tuple(v[i] for v in values)].append(full)
+    return dict(groups)
+
+
+def hive_spelled(root: str, groups: dict[tuple[Any, ...], list[str]], partitions: list[str]) -> bool:
+    """Whether every file sits under `col=value/` folders that spell exactly the log's values in plain
+    text, and no other folder holds a `=` a reader would take for a partition."""
+    if partitions and "=" in root:
+        return False
+    for key, group in groups.items():
+        texts = [None if v is None else text(v) for v in key]
+        if any(t is None or not _PLAIN_VALUE.fullmatch(t) for t in texts):
+            return False
+        expected = [f"{c}={t}" for c, t in zip(partitions, texts, strict=True)]
+        for f in group:
+            segments = f[len(root) :].strip("/").split("/") if f.startswith(root) else []
+            if segments[: len(partitions)] != expected or any("=" in x for x in segments[len(partitions) :]):
+                return False
+    return True
 
 
 def _columns(types: dict[str, str], consts: dict[str, Any]) -> str:
@@ -137,21 +165,10 @@ def _one_scan(
     root: str, groups: dict[tuple[Any, ...], list[str]], partitions: list[str], types: dict[str, str]
 ) -> str | None:
     """Every file in one read_parquet, in path order (partition order for hive layouts), partition
-    values parsed from the paths — only when every file sits under `col=value/` folders that spell
-    exactly the log's values in plain text and no other folder holds a `=` DuckDB would read as one."""
-    if partitions and "=" in root:
+    values parsed from the paths — only when the paths spell the log's values (`hive_spelled`)."""
+    if not hive_spelled(root, groups, partitions):
         return None
-    files = []
-    for key, group in groups.items():
-        texts = [None if v is None else _text(v) for v in key]
-        if any(t is None or not _PLAIN_VALUE.fullmatch(t) for t in texts):
-            return None
-        expected = [f"{c}={t}" for c, t in zip(partitions, texts, strict=True)]
-        for f in group:
-            segments = os.path.relpath(f, root).split(os.sep)
-            if segments[: len(partitions)] != expected or any("=" in x for x in segments[len(partitions) :]):
-                return None
-        files += group
+    files = [f for group in groups.values() for f in group]
     listing = ", ".join(_quote_str(f) for f in sorted(files))
     options = "union_by_name = true"
     if partitions:

@@ -138,7 +138,7 @@ def scan(
     scans: list[DatasetScan] = []
     findings: list[fnd.Finding] = []
     for name in names:
-        kind = engine_for(project, name, engine)
+        kind = engine_for(project, name, engine or settings.engine)
         log.info("pii scan %s on %s (sample %s rows)", name, kind, size or "all")
         result = _scan_one(project, name, kind, rules, size or None, seed, run_id)
         scans.append(result)

@@ -87,6 +87,9 @@ def compile_metrics(ctx: Ctx, items: list[Expectation | None], group_by: list[st
     return Compiled(scan, extra, slots, merges)
 
 
+SPARK_DIALECTS = ("spark", "spark2", "databricks")
+
+
 def flag_name(i: int) -> str:
     return f"__f{i}"
 
@@ -166,6 +169,8 @@ def samples_query(
             .from_(flagged.subquery("q"))
             .where(exp.or_(*[f(i).eq(1) for i in failing]))
         )
+        if ctx.dialect in SPARK_DIALECTS:
+            return _spark_samples(unexpected_rows, cols, list(failing), ordered(), limit), cols
         for i in failing:
             branch = exp.select(*[col(c) for c in cols], *marks(i)).from_("__u").where(f(i).eq(1))
             branches.append(top(branch, i))
@@ -180,3 +185,43 @@ def samples_query(
     if unexpected_rows is not None:
         outer = outer.with_("__u", as_=unexpected_rows)
     return outer, cols
+
+
+def _spark_samples(
+    unexpected_rows: exp.Select,
+    cols: list[str],
+    failing: list[int],
+    order: list[exp.Ordered],
+    limit: int | None,
+) -> exp.Select:
+    """The samples in ONE pass over the table on Spark: a CTE referenced by several UNION branches is
+    recomputed per branch there (one table scan per failing expectation), so each unexpected row is
+    exploded into one row per expectation it breaks and `ROW_NUMBER() OVER (PARTITION BY expectation
+    ORDER BY key) <= limit` keeps the first ones (Spark plans it as a per-partition top-N before the
+    shuffle). The flags come back as in the UNION form: 1 for the row's expectation, 0 for the others."""
+    which = exp.column("__i", quoted=True)
+    tags = [
+        exp.Case(ifs=[exp.If(this=exp.column(flag_name(i), quoted=True).eq(1), true=exp.Literal.number(i))])
+        for i in failing
+    ]
+    exploded = exp.select(
+        *[col(c) for c in cols], exp.Explode(this=exp.Array(expressions=tags)).as_("__i", quoted=True)
+    ).from_(unexpected_rows.subquery("u"))
+    rows = exp.select(*[col(c) for c in cols], which.copy()).from_(exploded.subquery("x"))
+    rows = rows.where(which.copy().is_(exp.null()).not_())
+    if limit is not None:
+        rank = exp.Window(
+            this=exp.RowNumber(),
+            partition_by=[which.copy()],
+            order=exp.Order(expressions=[o.copy() for o in order]),
+        )
+        ranked = rows.select(rank.as_("__rn", quoted=True))
+        rows = exp.select(*[col(c) for c in cols], which.copy()).from_(ranked.subquery("r"))
+        rows = rows.where(exp.column("__rn", quoted=True) <= limit)
+    flags = [
+        exp.Case(
+            ifs=[exp.If(this=which.copy().eq(i), true=exp.Literal.number(1))], default=exp.Literal.number(0)
+        ).as_(flag_name(i), quoted=True)
+        for i in failing
+    ]
+    return exp.select(*[col(c) for c in cols], *flags).from_(rows.subquery("k")).order_by(*order)

@@ -132,8 +132,8 @@ OFFENDERS_CAP = 100  # offending values carried out of a grouped pass (samples b
 def carries_offenders(ctx: Ctx) -> bool:
     """Whether a grouped pass can hand its first offending values to the samples query: a single key
     column (its MIN is a group's first row in key order) and a dialect that sorts NULLs last by default
-    and has filtered ARRAY_AGG."""
-    return ctx.dialect in ("duckdb", "postgres") and len(ctx.order) == 1
+    and has filtered ARRAY_AGG (Spark: the rendered ORDER BY says NULLS LAST, COLLECT_LIST takes FILTER)."""
+    return ctx.dialect in ("duckdb", "postgres", "spark") and len(ctx.order) == 1
 
 
 def offender_row(groups: exp.Select) -> exp.Select:
