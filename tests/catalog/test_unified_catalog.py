@@ -392,3 +392,52 @@ def test_team_catalog_on_postgresql_holds_the_same_objects(local_env: UnifiedEnv
             conn.execute(sa.schema.DropSchema(schema, cascade=True))
     finally:
         engine.dispose()
+
+
+def _relationship_reads(srv: object) -> int:
+    return sum(1 for m, p, _ in srv.requests if m == "GET" and p.endswith("/relationships"))  # type: ignore[attr-defined]
+
+
+def test_a_noop_apply_reuses_recorded_relationships_and_a_plan_still_finds_portal_drift(
+    remote_env: UnifiedEnv,
+) -> None:
+    srv = remote_env.server
+    assert srv is not None
+    sync(remote_env.project(), "glossary", apply=True)
+    sync_domains(remote_env.project(), apply=True)
+    srv.reset_counts()
+    again = sync_domains(remote_env.project(), apply=True)
+    assert _pending(again) == [] and srv.writes == 0
+    assert _relationship_reads(srv) == 0  # every product and CDE unchanged since the record was made
+
+    # a person removes a managed relationship in the portal: the object's own stamp does not move, so
+    # an apply that trusts the record cannot see it — the plan (which lists everything) does
+    product = srv.named("data_product", "Customer 360")[0]
+    customer = srv.named("term", "Customer")[0]
+    srv.portal_unrelate("data_product", product["id"], customer["id"])
+    srv.reset_counts()
+    plan = sync_domains(remote_env.project(), apply=False)
+    assert ("create", "relationship", "Customer 360 -> term Customer") in _pending(plan)
+    assert _relationship_reads(srv) == 6  # two products and one CDE, two entity types each
+    # the plan refreshed the record: the next apply puts the relationship back, without listing again
+    srv.reset_counts()
+    fixed = sync_domains(remote_env.project(), apply=True)
+    assert _pending(fixed) == [("create", "relationship", "Customer 360 -> term Customer")]
+    assert _relationship_reads(srv) == 0 and srv.writes == 1
+    assert customer["id"] in {r["entityId"] for r in srv.relationships_of("data_product", product["id"])}
+
+    # an object edited in the portal moves its stamp: its relationships are listed again, and only its
+    srv.portal_edit("data_product", product["id"], description="edited by hand")
+    srv.reset_counts()
+    sync_domains(remote_env.project(), apply=True)
+    listed = {p for m, p, _ in srv.requests if m == "GET" and p.endswith("/relationships")}
+    assert listed == {f"/datagovernance/catalog/dataProducts/{product['id']}/relationships"}
+
+    # --refresh lists everything again, and a lost record only costs reads
+    srv.reset_counts()
+    run_cli("--config", str(remote_env.config), "sync-domains", "--apply", "--refresh", check=0)
+    assert _relationship_reads(srv) == 6 and srv.writes == 0
+    for f in (remote_env.root / ".smartflow" / "unified-catalog").glob("*.json"):
+        f.write_text("{not json", encoding="utf-8")
+    srv.reset_counts()
+    assert _pending(sync_domains(remote_env.project(), apply=True)) == [] and srv.writes == 0

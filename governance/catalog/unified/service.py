@@ -23,7 +23,7 @@ class UnifiedBackend(Protocol):
     @property
     def requests(self) -> Requests: ...
 
-    def read(self, desired: UnifiedState) -> UnifiedState: ...
+    def read(self, desired: UnifiedState, cached: bool = False) -> UnifiedState: ...
 
     def apply(self, changes: list[Change], desired: UnifiedState, live: UnifiedState) -> None: ...
 
@@ -69,15 +69,18 @@ def run_sync(
     apply: bool,
     prune: bool = False,
     backend: UnifiedBackend | None = None,
+    refresh: bool = False,
 ) -> tuple[Plan, float]:
-    """Plan (and with `apply`, execute) the Unified Catalog changes. `what`: "domains" or "terms"."""
+    """Plan (and with `apply`, execute) the Unified Catalog changes. `what`: "domains" or "terms".
+    An apply reuses the relationships recorded for objects unchanged since (record.py) unless `refresh`;
+    a plan always reads them all, so it is the drift check."""
     started = time.monotonic()
     _check_inputs(project)
     own = backend is None
     be = backend or open_unified(project)
     try:
         desired = desired_state(project, {what}, _contacts(project, be))
-        live = be.read(desired)
+        live = be.read(desired, cached=apply and not refresh)
         if what == "domains":
             changes = plan_unified(desired, live, DOMAIN_KINDS, prune)
         else:
@@ -94,9 +97,13 @@ def run_sync(
 
 
 def sync_domains(
-    project: Project, apply: bool, prune: bool = False, backend: UnifiedBackend | None = None
+    project: Project,
+    apply: bool,
+    prune: bool = False,
+    backend: UnifiedBackend | None = None,
+    refresh: bool = False,
 ) -> StepResult:
-    plan, seconds = run_sync(project, "domains", apply, prune, backend)
+    plan, seconds = run_sync(project, "domains", apply, prune, backend, refresh)
     title = "sync-domains" + (" --apply" if apply else " --plan")
     payload = plan.payload(kind="domains", applied=bool(apply), pruned=bool(prune), seconds=round(seconds, 3))
     extra: dict[str, Any] = {"changes": len(plan.pending)}
