@@ -148,16 +148,19 @@ def desired_state(project: Project, kinds: set[str], contacts: dict[str, str] | 
                 parent = None
             in_uc = {n for n, d in term_dom.items() if d in domains}
             free = [s for s in t.synonyms if s not in in_uc]
-            for s in t.synonyms:
-                if s in in_uc and s != t.name:
-                    state.relationships[Rel("term", t.name, "synonym", s)] = True
-            for r in t.related:
-                if r in in_uc and r != t.name:
-                    state.relationships[Rel("term", t.name, "related", r)] = True
-                elif r != t.name:
-                    state.warnings.append(
-                        f"term '{t.name}': related '{r}' is not a Unified Catalog term (no domain); left out"
-                    )
+            for attr, kind in (("synonyms", "synonym"), ("related", "related")):
+                for other in getattr(t, attr):
+                    if other == t.name or (attr == "synonyms" and other not in in_uc):
+                        continue
+                    if other not in in_uc:
+                        state.warnings.append(
+                            f"term '{t.name}': related '{other}' is not a Unified Catalog term (no domain); "
+                            "left out"
+                        )
+                        continue
+                    # symmetric, as in the classic glossary: both ends list each other
+                    state.relationships[Rel("term", t.name, kind, other)] = True  # type: ignore[arg-type]
+                    state.relationships[Rel("term", other, kind, t.name)] = True  # type: ignore[arg-type]
             state.add(
                 Obj(
                     "term",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from governance.catalog.backends.base import Requests
@@ -130,3 +131,36 @@ def sync_terms(project: Project, apply: bool, prune: bool, classic: StepResult |
     extra = dict(classic.extra)
     extra["changes"] = extra.get("changes", 0) + len(plan.pending)
     return StepResult(payload, classic.exit_code, f"{classic.text}\n{text}", extra)
+
+
+@dataclass
+class UnifiedDrift:
+    backend: str
+    changes: list[Change]
+    requests: dict[str, int]
+    warnings: list[str]
+
+
+def drift_changes(project: Project, backend: UnifiedBackend | None = None) -> UnifiedDrift | None:
+    """The Unified Catalog's plan for `catalog drift`: domains, products, CDEs and their relationships
+    (when domains/*.yaml declares any) and terms with their relationships (when `glossary: unified|both`),
+    read in full (never from the relationship record) and never applied. None when neither is configured."""
+    what = set()
+    if project.domain_files:
+        what.add("domains")
+    if glossary_mode(project) != "classic":
+        what.add("terms")
+    if not what:
+        return None
+    own = backend is None
+    be = backend or open_unified(project)
+    try:
+        desired = desired_state(project, what, _contacts(project, be))
+        live = be.read(desired, cached=False)
+        kinds = (DOMAIN_KINDS if "domains" in what else ()) + (("term",) if "terms" in what else ())
+        create_only = () if "domains" in what else ("domain",)
+        changes = plan_unified(desired, live, kinds, prune=False, create_only=create_only)
+        return UnifiedDrift(be.name, changes, be.requests.as_dict(), desired.warnings + be.warnings)
+    finally:
+        if own:
+            be.close()
