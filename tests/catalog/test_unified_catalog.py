@@ -564,3 +564,54 @@ def test_catalog_drift_covers_unified_catalog_objects(remote_env: UnifiedEnv) ->
         }, drift
         assert uc.writes == 0  # drift only reads
         assert datamap.contract_errors == []
+
+
+def test_validate_counts_and_lists_domains_and_reports_domain_files_at_file_line(
+    local_env: UnifiedEnv,
+) -> None:
+    cfg = str(local_env.config)
+    out = json.loads(run_cli("--config", cfg, "--output", "json", "validate", "--no-data", check=0).stdout)
+    assert out["domains"] == ["Customer", "Sales"]
+    assert out["counts"]["domains"] == 2 and out["counts"]["data_products"] == 2
+    assert out["counts"]["critical_data_elements"] == 1
+    assert {"domains/customer.yaml", "domains/sales.yaml"} <= set(out["files"])
+    text = run_cli("--config", cfg, "validate", "--no-data", check=0).stdout
+    assert "2 domains" in text and "domains: Customer, Sales" in text
+
+    local_env.write(
+        "domains/broken.yaml",
+        "domain: Broken\ntype: Department\ndescription: x\ndata_products:\n  - name: P\n"
+        "    description: d\n    colour: red\ncritical_data_elements:\n  - name: C\n"
+        "    data_type: MONEY\n    description: d\n",
+    )
+    local_env.write("domains/again.yaml", "domain: Customer\ndescription: again\n")
+    local_env.write("domains/a.yaml", "domain: A\ndescription: a\nparent: B\n")
+    local_env.write("domains/b.yaml", "domain: B\ndescription: b\nparent: A\n")
+    local_env.write("domains/syntax.yaml", "domain: S\ndescription: [unclosed\n")
+    local_env.write(
+        "domains/refs.yaml",
+        "domain: Refs\ndescription: r\ndata_products:\n  - name: Customer 360\n    description: dup\n"
+        "    datasets: [gold.nope]\ncritical_data_elements:\n  - name: K\n    data_type: TEXT\n"
+        "    description: k\n    columns: [silver.customers.nope, customer_id]\n",
+    )
+    proc = run_cli("--config", cfg, "validate", "--no-data", check=2)
+    lines = proc.stderr.splitlines()
+    expected = [
+        ("domains/broken.yaml:2:", "Department"),
+        ("domains/broken.yaml:7:", "colour"),
+        ("domains/broken.yaml:10:", "MONEY"),
+        ("domains/customer.yaml:1:", "duplicate domain 'Customer' (first declared at domains/again.yaml:1)"),
+        ("domains/a.yaml:3:", "cycle"),
+        ("domains/b.yaml:3:", "cycle"),
+        ("domains/syntax.yaml:3:", "YAML syntax error"),
+        ("domains/refs.yaml:6:", "gold.nope"),
+        ("domains/refs.yaml:11:", "no column 'nope'"),
+        ("domains/refs.yaml:11:", "expected dataset.column"),
+        (
+            "domains/refs.yaml:4:",
+            "duplicate data product 'Customer 360' (first declared at domains/customer.yaml:6)",
+        ),
+    ]
+    for prefix, words in expected:
+        assert any(ln.startswith(prefix) and words in ln for ln in lines), (prefix, words, proc.stderr)
+    assert "Traceback" not in proc.stderr
