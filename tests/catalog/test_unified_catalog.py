@@ -615,3 +615,22 @@ def test_validate_counts_and_lists_domains_and_reports_domain_files_at_file_line
     for prefix, words in expected:
         assert any(ln.startswith(prefix) and words in ln for ln in lines), (prefix, words, proc.stderr)
     assert "Traceback" not in proc.stderr
+
+
+def test_an_outage_in_the_middle_of_an_apply_leaves_a_record_the_next_apply_converges_from(
+    remote_env: UnifiedEnv,
+) -> None:
+    srv = remote_env.server
+    assert srv is not None
+    sync(remote_env.project(), "glossary", apply=True)
+    # the objects are made, then the relationship writes fail for good
+    srv.inject("POST", "/relationships", "503", times=100)
+    with pytest.raises(InfraError):
+        sync_domains(remote_env.project(), apply=True)
+    assert srv.named("data_product", "Customer 360") and not any(srv.state.relationships.values())
+    srv.faults.clear()
+    resumed = sync_domains(remote_env.project(), apply=True)
+    assert {k for _, k, _ in _pending(resumed)} == {"relationship"}
+    srv.reset_counts()
+    assert _pending(sync_domains(remote_env.project(), apply=True)) == [] and srv.writes == 0
+    assert _pending(sync_domains(remote_env.project(), apply=False)) == []
