@@ -7,7 +7,8 @@ Usage: .venv/bin/python bench/unified.py [--domains 50] [--terms 2000] [--produc
 
 Generates a project in a temp folder: one domain file per domain (a tree: every tenth domain is the parent
 of the next nine), terms spread over the domains with a two-level hierarchy inside each domain, each data
-product on its own dataset and two terms, each CDE on two columns and one term. The server runs in its own
+product on its own dataset and two terms, each CDE on two columns and one term; every tenth term has a
+related term (a relationship both ways) and a free-text synonym. The server runs in its own
 process, validates every request and response against CatalogApiService.json and pages lists by --page.
 `--ops` is the request budget (catalog.purview.operations_per_second, default 20): at that budget an apply
 takes at least requests / ops seconds, which is what a real tenant would see.
@@ -71,6 +72,8 @@ def write_project(root: Path, endpoint: str, a: argparse.Namespace) -> None:
                 "    status: Approved",
                 f"    parent: T{d:03d}-root",
             ]
+            if t % 10 == 0:  # every tenth term: a related term and a free-text synonym
+                g += [f"    synonyms: [Alias {d}-{t}]", f"    related: [T{d:03d}-{t - 1:03d}]"]
         (root / "glossary" / f"d{d:03d}.yaml").write_text("\n".join(g) + "\n")
     for d in range(a.domains):
         doc = [
@@ -150,17 +153,19 @@ def main() -> int:
                 f"objects: {len(project.domain_files)} domains, {len(project.terms):,} terms, {args.products} data "
                 f"products, {args.cdes} CDEs; request budget {args.ops:g}/s, page size {args.page}"
             )
-            print(f"{'run':<18}{'step':<16}{'read':>7}{'write':>7}{'wall s':>9}{'req/s':>8}")
-            for label in ("first apply", "no-op re-apply"):
+            print(f"{'run':<18}{'step':<16}{'changes':>8}{'read':>7}{'write':>7}{'wall s':>9}{'req/s':>8}")
+            runs = (("first apply", True), ("no-op re-apply", True), ("plan (reads all)", False))
+            for label, apply in runs:
                 for step in ("sync-glossary", "sync-domains"):
                     t0 = time.perf_counter()
                     if step == "sync-glossary":
-                        result = sync(project, "glossary", apply=True)
+                        result = sync(project, "glossary", apply=apply)
                     else:
-                        result = sync_domains(project, apply=True)
+                        result = sync_domains(project, apply=apply)
                     wall = time.perf_counter() - t0
                     r, w = result.payload["requests"]["read"], result.payload["requests"]["write"]
-                    print(f"{label:<18}{step:<16}{r:>7}{w:>7}{wall:>9.1f}{(r + w) / wall:>8.1f}")
+                    n = result.extra.get("changes", 0)
+                    print(f"{label:<18}{step:<16}{n:>8}{r:>7}{w:>7}{wall:>9.1f}{(r + w) / wall:>8.1f}")
     finally:
         server.stdin.close()
         stats = json.loads(server.stdout.readline() or "{}")

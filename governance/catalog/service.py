@@ -102,13 +102,26 @@ def drift(project: Project, backend: CatalogBackend | None = None) -> StepResult
     desired = desired_state(project)
     own = backend is None
     be = backend or open_backend(project)
+    from governance.catalog.unified.service import drift_changes, glossary_mode
+
     try:
         live = be.read(desired, set(KINDS))
-        changes = plan_glossary(desired, live) + plan_classifications(desired, live)
+        # with `glossary: unified` the terms live in the Unified Catalog only, not the Data Map glossary
+        glossary = [] if glossary_mode(project) == "unified" else plan_glossary(desired, live)
+        changes = glossary + plan_classifications(desired, live)
         requests = be.requests.as_dict()
     finally:
         if own:
             be.close()
+    name = be.name
+    unified = drift_changes(project) if backend is None else None  # SPEC §6.7 objects, when configured
+    if unified is not None:
+        changes += unified.changes
+        requests = {
+            k: requests.get(k, 0) + unified.requests.get(k, 0) for k in {*requests, *unified.requests}
+        }
+        desired.warnings += unified.warnings
+        name = f"{name}+{unified.backend}"
     items: list[Change] = []
     for c in changes:
         if c.action == "update":
@@ -119,11 +132,11 @@ def drift(project: Project, backend: CatalogBackend | None = None) -> StepResult
             items.append(c)
         elif c.action == "noop" and c.note and (not c.managed or "--prune" in c.note):
             items.append(c)
-    plan = Plan(be.name, items, warnings=list(desired.warnings), requests=requests)
+    plan = Plan(name, items, warnings=list(desired.warnings), requests=requests)
     payload = plan.payload(drift=len(items))
     for d, c in zip(payload["changes"], items, strict=True):
         d["drift"] = _drift_class(c)
-    text = plan.text("catalog drift", applied=False) if items else f"catalog drift ({be.name}): none"
+    text = plan.text("catalog drift", applied=False) if items else f"catalog drift ({name}): none"
     return StepResult(payload, ExitCode.OK, text, {"drift": len(items)})
 
 

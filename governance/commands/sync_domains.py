@@ -15,13 +15,19 @@ from governance.output import emit
 @click.option("--apply", "mode", flag_value="apply", help="Make the catalog match domains/*.yaml.")
 @click.option("--prune", is_flag=True, help="Also delete managed objects that left the files.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 1 when the plan has changes.")
+@click.option(
+    "--refresh",
+    is_flag=True,
+    help="With --apply, list every object's relationships again instead of reusing the record of the "
+    "last run for objects unchanged since (a plan always lists them).",
+)
 @pass_app
-def command(app: App, mode: str, prune: bool, detailed_exitcode: bool) -> int:
+def command(app: App, mode: str, prune: bool, detailed_exitcode: bool, refresh: bool) -> int:
     """Sync governance domains, data products and critical data elements (Purview Unified Catalog, or the
     local catalog) with domains/*.yaml."""
     from governance.catalog.unified.service import sync_domains
 
-    result = sync_domains(app.project(), apply=mode == "apply", prune=prune)
+    result = sync_domains(app.project(), apply=mode == "apply", prune=prune, refresh=refresh)
     emit(app.output, result.payload, result.text)
     if mode == "apply":
         req = result.payload["requests"]

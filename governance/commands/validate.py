@@ -28,12 +28,19 @@ def command(app: App, no_data: bool) -> int:
         "manifests": len(project.manifests),
         "alert_rules": len(project.alert_rules),
         "policies": len(project.policies),
+        "domains": len(project.domain_files),
+        "data_products": sum(len(d.data_products) for d in project.domain_files),
+        "critical_data_elements": sum(len(d.critical_data_elements) for d in project.domain_files),
     }
+    domains = sorted(d.domain for d in project.domain_files)
     emit(
         app.output,
-        {"valid": True, "files": sorted(project.docs), "counts": counts},
+        {"valid": True, "files": sorted(project.docs), "counts": counts, "domains": domains},
         lambda: (
-            f"ok: {len(project.docs)} files valid (" + ", ".join(f"{v} {k}" for k, v in counts.items()) + ")"
+            f"ok: {len(project.docs)} files valid ("
+            + ", ".join(f"{v} {k}" for k, v in counts.items())
+            + ")"
+            + (f"\ndomains: {', '.join(domains)}" if domains else "")
         ),
     )
     return ExitCode.OK

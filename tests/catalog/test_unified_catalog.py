@@ -392,3 +392,245 @@ def test_team_catalog_on_postgresql_holds_the_same_objects(local_env: UnifiedEnv
             conn.execute(sa.schema.DropSchema(schema, cascade=True))
     finally:
         engine.dispose()
+
+
+def _relationship_reads(srv: object) -> int:
+    return sum(1 for m, p, _ in srv.requests if m == "GET" and p.endswith("/relationships"))  # type: ignore[attr-defined]
+
+
+def test_a_noop_apply_reuses_recorded_relationships_and_a_plan_still_finds_portal_drift(
+    remote_env: UnifiedEnv,
+) -> None:
+    srv = remote_env.server
+    assert srv is not None
+    sync(remote_env.project(), "glossary", apply=True)
+    sync_domains(remote_env.project(), apply=True)
+    srv.reset_counts()
+    again = sync_domains(remote_env.project(), apply=True)
+    assert _pending(again) == [] and srv.writes == 0
+    assert _relationship_reads(srv) == 0  # every product and CDE unchanged since the record was made
+
+    # a person removes a managed relationship in the portal: the object's own stamp does not move, so
+    # an apply that trusts the record cannot see it — the plan (which lists everything) does
+    product = srv.named("data_product", "Customer 360")[0]
+    customer = srv.named("term", "Customer")[0]
+    srv.portal_unrelate("data_product", product["id"], customer["id"])
+    srv.reset_counts()
+    plan = sync_domains(remote_env.project(), apply=False)
+    assert ("create", "relationship", "Customer 360 -> term Customer") in _pending(plan)
+    assert _relationship_reads(srv) == 6  # two products and one CDE, two entity types each
+    # the plan refreshed the record: the next apply puts the relationship back, without listing again
+    srv.reset_counts()
+    fixed = sync_domains(remote_env.project(), apply=True)
+    assert _pending(fixed) == [("create", "relationship", "Customer 360 -> term Customer")]
+    assert _relationship_reads(srv) == 0 and srv.writes == 1
+    assert customer["id"] in {r["entityId"] for r in srv.relationships_of("data_product", product["id"])}
+
+    # an object edited in the portal moves its stamp: its relationships are listed again, and only its
+    srv.portal_edit("data_product", product["id"], description="edited by hand")
+    srv.reset_counts()
+    sync_domains(remote_env.project(), apply=True)
+    listed = {p for m, p, _ in srv.requests if m == "GET" and p.endswith("/relationships")}
+    assert listed == {f"/datagovernance/catalog/dataProducts/{product['id']}/relationships"}
+
+    # --refresh lists everything again, and a lost record only costs reads
+    srv.reset_counts()
+    run_cli("--config", str(remote_env.config), "sync-domains", "--apply", "--refresh", check=0)
+    assert _relationship_reads(srv) == 6 and srv.writes == 0
+    for f in (remote_env.root / ".smartflow" / "unified-catalog").glob("*.json"):
+        f.write_text("{not json", encoding="utf-8")
+    srv.reset_counts()
+    assert _pending(sync_domains(remote_env.project(), apply=True)) == [] and srv.writes == 0
+
+
+def test_related_terms_and_synonyms_round_trip_as_term_relationships(remote_env: UnifiedEnv) -> None:
+    srv = remote_env.server
+    assert srv is not None
+    remote_env.edit(
+        "glossary/terms.yaml",
+        "    definition: A registered person.\n",
+        "    definition: A registered person.\n    synonyms: [Client, Shopper]\n"
+        "    related: [Churn Risk, Daily Revenue, Business Date]\n",
+    )
+    first = sync(remote_env.project(), "glossary", apply=True)
+    ids = {t["name"]: t["id"] for t in srv.of("term")}
+
+    def related(name: str) -> set[tuple[str, str, str]]:
+        by_id = {v: k for k, v in ids.items()}
+        return {
+            (r["relationshipType"], by_id[r["entityId"]], r["entityType"])
+            for r in srv.relationships_of("term", ids[name])
+        }
+
+    # both ends list each other (as in the classic glossary), across domains too
+    assert related("Customer") == {("Related", "Churn Risk", "TERM"), ("Related", "Daily Revenue", "TERM")}
+    assert related("Churn Risk") == {("Related", "Customer", "TERM")}
+    assert related("Daily Revenue") == {("Related", "Customer", "TERM")}
+    # free-text synonyms have no field of their own: the description's last paragraph
+    customer = srv.named("term", "Customer")[0]
+    assert customer["description"] == "A registered person.\n\nSynonyms: Client, Shopper."
+    assert any("Business Date" in w and "no domain" in w for w in first.payload["warnings"])
+    created = {c["name"] for c in first.payload["changes"] if c["kind"] == "relationship"}
+    assert "Customer -> related Churn Risk" in created
+
+    # a second apply writes nothing and lists no relationships; a plan lists them and finds nothing
+    srv.reset_counts()
+    again = sync(remote_env.project(), "glossary", apply=True)
+    assert _pending(again) == [] and srv.writes == 0 and _relationship_reads(srv) == 0
+    plan = sync(remote_env.project(), "glossary", apply=False)
+    assert _pending(plan) == [] and _relationship_reads(srv) == 3
+
+    # a synonym a person adds in the portal is left alone; one we wrote and they removed comes back
+    srv.portal_relate("term", ids["Customer"], "TERM", ids["Customer Metrics"], "Synonym")
+    srv.portal_unrelate("term", ids["Churn Risk"], ids["Customer"])
+    plan = sync(remote_env.project(), "glossary", apply=False)
+    assert _pending(plan) == [("create", "relationship", "Churn Risk -> related Customer")]
+    theirs = next(c for c in plan.payload["changes"] if c["name"] == "Customer -> synonym Customer Metrics")
+    assert theirs["action"] == "noop" and theirs["managed"] is False
+    sync(remote_env.project(), "glossary", apply=True, prune=True)
+    assert ("Synonym", "Customer Metrics", "TERM") in related("Customer")
+    assert related("Churn Risk") == {("Related", "Customer", "TERM")}
+
+    # a related term that leaves the files: both ends go, on an apply that trusts the record
+    remote_env.edit(
+        "glossary/terms.yaml",
+        "related: [Churn Risk, Daily Revenue, Business Date]",
+        "related: [Churn Risk]",
+    )
+    srv.reset_counts()
+    dropped = sync(remote_env.project(), "glossary", apply=True)
+    assert sorted(_pending(dropped)) == [
+        ("delete", "relationship", "Customer -> related Daily Revenue"),
+        ("delete", "relationship", "Daily Revenue -> related Customer"),
+    ]
+    assert related("Daily Revenue") == set() and _relationship_reads(srv) == 0
+    srv.reset_counts()
+    assert _pending(sync(remote_env.project(), "glossary", apply=False)) == []
+
+
+def test_catalog_drift_covers_unified_catalog_objects(remote_env: UnifiedEnv) -> None:
+    from servers.purview_server import PurviewServer
+
+    uc = remote_env.server
+    assert uc is not None
+    with PurviewServer() as datamap:
+        remote_env.edit(
+            "smartflow.yaml",
+            f'    endpoint: "{uc.endpoint}"',
+            f'    endpoint: "{datamap.endpoint}"\n    storage_account: acmelake\n    container: lake',
+        )
+        cfg = str(remote_env.config)
+        remote_env.edit(
+            "glossary/terms.yaml",
+            "    definition: A registered person.\n",
+            "    definition: A registered person.\n    related: [Churn Risk]\n",
+        )
+        # before any apply: every declared Unified Catalog object is missing
+        out = json.loads(run_cli("--config", cfg, "--output", "json", "catalog", "drift", check=0).stdout)
+        missing = {(c["kind"], c["name"]) for c in out["changes"] if c["drift"] == "missing"}
+        assert {("domain", "Customer"), ("term", "Customer"), ("data_product", "Customer 360")} <= missing
+        assert out["backend"] == "purview+purview-unified"
+        run_cli("--config", cfg, "sync-glossary", "--apply", check=0)
+        run_cli("--config", cfg, "sync-domains", "--apply", check=0)
+        run_cli("--config", cfg, "sync-classifications", "--apply", check=0)
+        proc = run_cli(
+            "--config", cfg, "--output", "json", "catalog", "drift", "--detailed-exitcode", check=0
+        )
+        assert json.loads(proc.stdout)["drift"] == 0
+
+        # edits in the portal: each kind of drift, relationships included
+        product = uc.named("data_product", "Customer 360")[0]
+        customer = uc.named("term", "Customer")[0]
+        churn = uc.named("term", "Churn Risk")[0]
+        uc.portal_edit("data_product", product["id"], description="edited by hand")
+        uc.portal_edit("term", churn["id"], status="PUBLISHED")
+        uc.portal_unrelate("data_product", product["id"], customer["id"])
+        uc.portal_unrelate("term", churn["id"], customer["id"])
+        uc.portal_create("data_product", {"name": "Churn Dashboard", "domain": product["domain"]})
+        remote_env.edit("domains/sales.yaml", "  - name: Daily Revenue\n", "  - name: Revenue per Day\n")
+        uc.reset_counts()
+        proc = run_cli(
+            "--config", cfg, "--output", "json", "catalog", "drift", "--detailed-exitcode", check=1
+        )
+        drift = {(c["drift"], c["kind"], c["name"]) for c in json.loads(proc.stdout)["changes"]}
+        assert drift >= {
+            ("changed", "data_product", "Customer 360"),
+            ("changed", "term", "Churn Risk"),
+            ("missing", "relationship", "Customer 360 -> term Customer"),
+            ("missing", "relationship", "Churn Risk -> related Customer"),
+            ("unmanaged", "data_product", "Churn Dashboard"),
+            ("orphaned", "data_product", "Daily Revenue"),
+            ("missing", "data_product", "Revenue per Day"),
+        }, drift
+        assert uc.writes == 0  # drift only reads
+        assert datamap.contract_errors == []
+
+
+def test_validate_counts_and_lists_domains_and_reports_domain_files_at_file_line(
+    local_env: UnifiedEnv,
+) -> None:
+    cfg = str(local_env.config)
+    out = json.loads(run_cli("--config", cfg, "--output", "json", "validate", "--no-data", check=0).stdout)
+    assert out["domains"] == ["Customer", "Sales"]
+    assert out["counts"]["domains"] == 2 and out["counts"]["data_products"] == 2
+    assert out["counts"]["critical_data_elements"] == 1
+    assert {"domains/customer.yaml", "domains/sales.yaml"} <= set(out["files"])
+    text = run_cli("--config", cfg, "validate", "--no-data", check=0).stdout
+    assert "2 domains" in text and "domains: Customer, Sales" in text
+
+    local_env.write(
+        "domains/broken.yaml",
+        "domain: Broken\ntype: Department\ndescription: x\ndata_products:\n  - name: P\n"
+        "    description: d\n    colour: red\ncritical_data_elements:\n  - name: C\n"
+        "    data_type: MONEY\n    description: d\n",
+    )
+    local_env.write("domains/again.yaml", "domain: Customer\ndescription: again\n")
+    local_env.write("domains/a.yaml", "domain: A\ndescription: a\nparent: B\n")
+    local_env.write("domains/b.yaml", "domain: B\ndescription: b\nparent: A\n")
+    local_env.write("domains/syntax.yaml", "domain: S\ndescription: [unclosed\n")
+    local_env.write(
+        "domains/refs.yaml",
+        "domain: Refs\ndescription: r\ndata_products:\n  - name: Customer 360\n    description: dup\n"
+        "    datasets: [gold.nope]\ncritical_data_elements:\n  - name: K\n    data_type: TEXT\n"
+        "    description: k\n    columns: [silver.customers.nope, customer_id]\n",
+    )
+    proc = run_cli("--config", cfg, "validate", "--no-data", check=2)
+    lines = proc.stderr.splitlines()
+    expected = [
+        ("domains/broken.yaml:2:", "Department"),
+        ("domains/broken.yaml:7:", "colour"),
+        ("domains/broken.yaml:10:", "MONEY"),
+        ("domains/customer.yaml:1:", "duplicate domain 'Customer' (first declared at domains/again.yaml:1)"),
+        ("domains/a.yaml:3:", "cycle"),
+        ("domains/b.yaml:3:", "cycle"),
+        ("domains/syntax.yaml:3:", "YAML syntax error"),
+        ("domains/refs.yaml:6:", "gold.nope"),
+        ("domains/refs.yaml:11:", "no column 'nope'"),
+        ("domains/refs.yaml:11:", "expected dataset.column"),
+        (
+            "domains/refs.yaml:4:",
+            "duplicate data product 'Customer 360' (first declared at domains/customer.yaml:6)",
+        ),
+    ]
+    for prefix, words in expected:
+        assert any(ln.startswith(prefix) and words in ln for ln in lines), (prefix, words, proc.stderr)
+    assert "Traceback" not in proc.stderr
+
+
+def test_an_outage_in_the_middle_of_an_apply_leaves_a_record_the_next_apply_converges_from(
+    remote_env: UnifiedEnv,
+) -> None:
+    srv = remote_env.server
+    assert srv is not None
+    sync(remote_env.project(), "glossary", apply=True)
+    # the objects are made, then the relationship writes fail for good
+    srv.inject("POST", "/relationships", "503", times=100)
+    with pytest.raises(InfraError):
+        sync_domains(remote_env.project(), apply=True)
+    assert srv.named("data_product", "Customer 360") and not any(srv.state.relationships.values())
+    srv.faults.clear()
+    resumed = sync_domains(remote_env.project(), apply=True)
+    assert {k for _, k, _ in _pending(resumed)} == {"relationship"}
+    srv.reset_counts()
+    assert _pending(sync_domains(remote_env.project(), apply=True)) == [] and srv.writes == 0
+    assert _pending(sync_domains(remote_env.project(), apply=False)) == []

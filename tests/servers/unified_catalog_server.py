@@ -167,21 +167,33 @@ class UnifiedCatalogServer:
             self.state.objects[kind][obj["id"]] = obj
             return obj
 
-    def portal_relate(self, kind: str, source_id: str, entity_type: str, entity_id: str) -> None:
+    def portal_relate(
+        self, kind: str, source_id: str, entity_type: str, entity_id: str, relationship_type: str = "Related"
+    ) -> None:
         with self.lock:
             self.state.relationships.setdefault((kind, source_id), []).append(
                 {
                     "entityType": entity_type,
                     "entityId": entity_id,
-                    "relationshipType": "Related",
+                    "relationshipType": relationship_type,
                     "description": "added in the portal",
                     "systemData": self._system_data(None, PORTAL_USER),
                 }
             )
 
     def portal_edit(self, kind: str, obj_id: str, **changes: Any) -> None:
+        """An edit in the portal: the server moves systemData.lastModifiedAt, as on any write."""
         with self.lock:
-            self.state.objects[kind][obj_id].update(changes)
+            obj = self.state.objects[kind][obj_id]
+            obj.update(changes)
+            obj["systemData"] = self._system_data(obj, PORTAL_USER)
+
+    def portal_unrelate(self, kind: str, source_id: str, entity_id: str) -> None:
+        """A person removes a relationship in the portal. Relationships carry their own systemData
+        (TermRelationship, DataProductRelationship): the source object's is left as it was."""
+        with self.lock:
+            rels = self.state.relationships.get((kind, source_id), [])
+            rels[:] = [r for r in rels if r["entityId"] != entity_id]
 
     def add_asset(self, name: str, fqn: str) -> dict[str, Any]:
         """A data asset as the Data Map scan would bring it in."""
@@ -457,10 +469,12 @@ class UnifiedCatalogServer:
     def _relationships(
         self, method: str, kind: str, obj_id: str, q: dict[str, str], body: Any
     ) -> tuple[int, Any]:
-        if kind not in ("data_product", "critical_data_element"):
-            raise ApiError(404, "NotFound", "only data product and CDE relationships are modelled")
+        if kind not in ("data_product", "critical_data_element", "term"):
+            raise ApiError(404, "NotFound", "only data product, CDE and term relationships are modelled")
         if obj_id not in self.state.objects[kind]:
             raise ApiError(404, "NotFound", f"{kind} {obj_id} does not exist")
+        if kind == "term":
+            return self._term_relationships(method, obj_id, q, body)
         entity_type = q["entityType"]
         rels = self.state.relationships.setdefault((kind, obj_id), [])
         if method == "GET":
@@ -504,6 +518,50 @@ class UnifiedCatalogServer:
             for k in ("entityId", "relationshipType", "description", "systemData")
             if k in created
         }
+
+    def _term_relationships(self, method: str, term_id: str, q: dict[str, str], body: Any) -> tuple[int, Any]:
+        """Terms_ListRelatedEntities / AddRelatedEntity / DeleteRelated: entityType and relationshipType
+        are optional filters (the spec marks them not required); the body of a create is the
+        TermRelationship itself. A relationship is unique per (entity type, entity, relationship type);
+        a term cannot relate to itself. It is stored on the term it was made on (the spec says nothing of
+        a mirrored entry on the other end, so none is made)."""
+        rels = self.state.relationships.setdefault(("term", term_id), [])
+
+        def matches(r: dict[str, Any]) -> bool:
+            return all(
+                q.get(param) in (None, r[key])
+                for param, key in (
+                    ("entityType", "entityType"),
+                    ("relationshipType", "relationshipType"),
+                    ("entityId", "entityId"),
+                )
+            )
+
+        if method == "GET":
+            chosen = [
+                {k: r[k] for k in ("entityId", "relationshipType", "description", "systemData") if k in r}
+                for r in rels
+                if matches(r)
+            ]
+            return 200, self._paged(f"/terms/{term_id}/relationships", chosen, q, token="skip")
+        if method == "DELETE":
+            before = len(rels)
+            rels[:] = [r for r in rels if not matches(r)]
+            if len(rels) == before:
+                raise ApiError(404, "NotFound", "no such relationship")
+            return 204, None
+        entity_type = q.get("entityType", "TERM")
+        rel = dict(body)
+        rel.setdefault("relationshipType", "Related")
+        if rel["entityId"] == term_id:
+            raise ApiError(400, "InvalidRequest", "a term cannot be related to itself")
+        self._check_target(entity_type, rel)
+        key = (entity_type, rel["entityId"], rel["relationshipType"])
+        if any((r["entityType"], r["entityId"], r["relationshipType"]) == key for r in rels):
+            raise ApiError(409, "Conflict", "the relationship exists already")
+        stored = {"entityType": entity_type, **rel, "systemData": self._system_data(None)}
+        rels.append(stored)
+        return 200, {k: stored[k] for k in ("entityId", "relationshipType", "description", "systemData")}
 
     def _check_target(self, entity_type: str, rel: dict[str, Any]) -> None:
         objs = self.state.objects

@@ -83,7 +83,7 @@ class LocalUnifiedStore:
         conn.execute(stmt)
 
     # --- read -------------------------------------------------------------------------------------
-    def read(self, desired: UnifiedState) -> UnifiedState:
+    def read(self, desired: UnifiedState, cached: bool = False) -> UnifiedState:
         live = UnifiedState()
         with self._conn() as conn:
             self.requests.read += 2

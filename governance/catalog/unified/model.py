@@ -14,7 +14,9 @@ from governance.catalog.unified.ids import object_id
 from governance.project import Project
 
 ObjectKind = Literal["domain", "term", "data_product", "critical_data_element"]
-TargetKind = Literal["term", "data_asset", "column"]
+TargetKind = Literal["term", "data_asset", "column", "synonym", "related"]
+# the object kind a relationship's target is (a synonym or related term is a term)
+TARGET_OBJECT = {"synonym": "term", "related": "term"}
 OBJECT_KINDS: tuple[ObjectKind, ...] = ("domain", "term", "data_product", "critical_data_element")
 
 MARKER_NAME = "managed-by"
@@ -36,7 +38,8 @@ class Obj:
 
 @dataclass(frozen=True, order=True)
 class Rel:
-    """A relationship from a data product or CDE to a term, a data asset (dataset) or a column."""
+    """A relationship from a data product or CDE to a term, a data asset (dataset) or a column, or from a
+    term to another term as its `synonym` or `related` term."""
 
     source_kind: ObjectKind
     source: str
@@ -75,6 +78,17 @@ def _contacts(
 ) -> dict[str, list[str]]:
     out = {"owner": _people(owners, contacts, missing), "expert": _people(experts, contacts, missing)}
     return {k: v for k, v in out.items() if v}
+
+
+SYNONYMS = "Synonyms: "
+
+
+def _with_synonyms(definition: str, free: list[str]) -> str:
+    """Synonyms that are not Unified Catalog terms have no field of their own: they end the description,
+    as a last paragraph `Synonyms: A, B.` (searchable in the portal, compared like the rest of it)."""
+    if not free:
+        return definition
+    return f"{definition}\n\n{SYNONYMS}{', '.join(free)}."
 
 
 def term_domains(project: Project) -> dict[str, str | None]:
@@ -132,6 +146,21 @@ def desired_state(project: Project, kinds: set[str], contacts: dict[str, str] | 
                     "hierarchy inside one domain, so it is written without a parent"
                 )
                 parent = None
+            in_uc = {n for n, d in term_dom.items() if d in domains}
+            free = [s for s in t.synonyms if s not in in_uc]
+            for attr, kind in (("synonyms", "synonym"), ("related", "related")):
+                for other in getattr(t, attr):
+                    if other == t.name or (attr == "synonyms" and other not in in_uc):
+                        continue
+                    if other not in in_uc:
+                        state.warnings.append(
+                            f"term '{t.name}': related '{other}' is not a Unified Catalog term (no domain); "
+                            "left out"
+                        )
+                        continue
+                    # symmetric, as in the classic glossary: both ends list each other
+                    state.relationships[Rel("term", t.name, kind, other)] = True  # type: ignore[arg-type]
+                    state.relationships[Rel("term", other, kind, t.name)] = True  # type: ignore[arg-type]
             state.add(
                 Obj(
                     "term",
@@ -139,7 +168,7 @@ def desired_state(project: Project, kinds: set[str], contacts: dict[str, str] | 
                     object_id(pid, "term", t.name),
                     {
                         "domain": dom,
-                        "description": t.definition.strip(),
+                        "description": _with_synonyms(t.definition.strip(), free),
                         "status": STATUS[t.status],
                         "acronyms": [t.abbreviation] if t.abbreviation else [],
                         "parent": parent,

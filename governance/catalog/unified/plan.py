@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from governance.catalog.plan import Change, Kind
-from governance.catalog.unified.model import Obj, Rel, UnifiedState
+from governance.catalog.unified.model import TARGET_OBJECT, Obj, Rel, UnifiedState
 
 # create order: what a later object refers to exists first
 ORDER = ("domain", "term", "data_product", "critical_data_element")
@@ -57,7 +57,7 @@ def plan_unified(
                 out.append(Change("noop", _k(kind), name, {}, d.fields))
             else:
                 out.append(Change("update", _k(kind), name, cur.fields, d.fields))
-    if "data_product" in kinds or "critical_data_element" in kinds:
+    if {"data_product", "critical_data_element", "term"} & set(kinds):
         out += _relationships(desired, live)
     out += _leftovers(desired, live, kinds, prune)
     return out
@@ -72,14 +72,16 @@ def _relationships(desired: UnifiedState, live: UnifiedState) -> list[Change]:
         if r in desired.relationships:
             if r in live.relationships:
                 out.append(Change("noop", "relationship", r.name, {}, _rel_fields(r)))
-            elif (r.target_kind, r.target) in live.targets or (r.target_kind, r.target) in creating:
+            elif (target := (TARGET_OBJECT.get(r.target_kind, r.target_kind), r.target)) in live.targets or (
+                target in creating
+            ):
                 out.append(Change("create", "relationship", r.name, {}, _rel_fields(r)))
             else:
                 note = {
                     "term": "term not in the catalog yet (sync-glossary creates it)",
                     "data_asset": "data asset not in the catalog yet (register or scan it first)",
                     "column": "its data asset is not in the catalog yet (register or scan it first)",
-                }[r.target_kind]
+                }.get(r.target_kind, "term not in the catalog yet")
                 out.append(Change("noop", "relationship", r.name, {}, _rel_fields(r), note))
         elif live.relationships[r]:
             out.append(Change("delete", "relationship", r.name, _rel_fields(r), {}))

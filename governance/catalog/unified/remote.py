@@ -25,6 +25,7 @@ from governance.catalog.backends.base import Requests
 from governance.catalog.plan import Change
 from governance.catalog.unified.ids import object_id
 from governance.catalog.unified.model import MARKER, MARKER_NAME, MARKER_VALUE, Obj, Rel, UnifiedState
+from governance.catalog.unified.record import RelationshipRecord, slim, stamp
 from governance.config import check_endpoint, expand_env
 from governance.errors import InfraError
 from governance.project import Project
@@ -39,8 +40,20 @@ COLLECTION = {
     "data_product": "/dataProducts",
     "critical_data_element": "/criticalDataElements",
 }
-ENTITY_TYPE = {"term": "TERM", "data_asset": "DATAASSET", "column": "CRITICALDATACOLUMN"}
-TARGETS = {"data_product": ("term", "data_asset"), "critical_data_element": ("term", "column")}
+ENTITY_TYPE = {
+    "term": "TERM",
+    "data_asset": "DATAASSET",
+    "column": "CRITICALDATACOLUMN",
+    "synonym": "TERM",
+    "related": "TERM",
+}
+TARGETS = {
+    "data_product": ("term", "data_asset"),
+    "critical_data_element": ("term", "column"),
+    "term": ("synonym", "related"),
+}
+# a term's relationships to terms are one list (entityType TERM), told apart by relationshipType
+TERM_RELATION = {"synonym": "Synonym", "related": "Related"}
 ROLES = ("owner", "expert")
 
 
@@ -70,6 +83,9 @@ class RemoteUnifiedCatalog:
         )
         self.ids: dict[tuple[str, str], str] = {}  # (kind, name) -> live or desired id
         self.assets: dict[str, str] = {}  # dataset -> data asset id
+        self.asset_ids: set[str] | None = None  # every data asset id, when the list was read
+        self.stamps: dict[str, str] = {}  # object id -> systemData stamp as listed
+        self.record = RelationshipRecord.for_catalog(project.state_dir, self.base, project.config.project)
 
     @property
     def requests(self) -> Requests:
@@ -85,7 +101,9 @@ class RemoteUnifiedCatalog:
         return list(self.http.pages(self.base + path, params=self._params(**params)))
 
     # --- read -------------------------------------------------------------------------------------
-    def read(self, desired: UnifiedState) -> UnifiedState:
+    def read(self, desired: UnifiedState, cached: bool = False) -> UnifiedState:
+        """Objects are always listed. Relationships are listed per object, except that with `cached` an
+        object whose systemData stamp has not moved since the record was made reuses the record."""
         live = UnifiedState()
         by_id = {o.id: (o.kind, o.name) for o in desired.objects.values()}
         raw: dict[str, list[dict[str, Any]]] = {k: self._list(p) for k, p in COLLECTION.items()}
@@ -97,6 +115,7 @@ class RemoteUnifiedCatalog:
                     by_id[item["id"]][1] if managed and item["id"] in by_id else item.get("name", item["id"])
                 )
                 names[item["id"]] = name
+                self.stamps[item["id"]] = stamp(item)
         for kind, items in raw.items():
             for item in items:
                 managed = _managed(item)
@@ -113,11 +132,22 @@ class RemoteUnifiedCatalog:
         self.ids.update({(o.kind, o.name): o.id for o in live.objects.values()})
         live.targets |= {("term", n) for n in live.of("term")}
         self._read_assets(desired, live)
-        for kind in ("data_product", "critical_data_element"):
+        term_sources = {r.source for r in desired.relationships if r.source_kind == "term"}
+        for kind in ("data_product", "critical_data_element", "term"):
             for name, obj in live.of(kind).items():
-                if (kind, name) in desired.objects:  # the relationships of others go with them
-                    self._read_relationships(kind, obj, live)
+                if (kind, name) not in desired.objects:
+                    continue  # the relationships of others go with them
+                if kind == "term" and not (
+                    obj.managed and (name in term_sources or self._recorded_any(obj.id))
+                ):
+                    continue  # a term that never had relationships written by the tool
+                self._read_relationships(kind, obj, live, cached)
+        self.record.save()
         return live
+
+    def _recorded_any(self, object_id: str) -> bool:
+        entry = self.record.entries.get(object_id) or {}
+        return any(entry.get("rels", {}).values())
 
     def _read_assets(self, desired: UnifiedState, live: UnifiedState) -> None:
         wanted = {r.target for r in desired.relationships if r.target_kind == "data_asset"}
@@ -125,6 +155,7 @@ class RemoteUnifiedCatalog:
         if not wanted:
             return
         assets = self._list("/dataAssets", includeLineage="false", includeExtendedProperties="false")
+        self.asset_ids = {str(a["id"]) for a in assets}
         for ds in sorted(wanted):
             spec = self.project.config.datasets.get(ds)
             suffixes = [s for s in (spec.path if spec else None, spec.table if spec else None) if s]
@@ -146,26 +177,46 @@ class RemoteUnifiedCatalog:
                 + ", ".join(missing)
             )
 
-    def _read_relationships(self, kind: str, obj: Obj, live: UnifiedState) -> None:
+    def _read_relationships(self, kind: str, obj: Obj, live: UnifiedState, cached: bool) -> None:
         back: dict[str, dict[str, str]] = {
             "term": {i: n for (k, n), i in self.ids.items() if k == "term"},
             "data_asset": {i: ds for ds, i in self.assets.items()},
             "column": {},
         }
+        back["synonym"] = back["related"] = back["term"]
         pid = self.project.config.project
         for ds, spec in self.project.config.datasets.items():
             for col in spec.columns:
                 back["column"][object_id(pid, "column", f"{ds}.{col}")] = f"{ds}.{col}"
-        for target_kind in TARGETS[kind]:
+        entity_types = tuple(dict.fromkeys(ENTITY_TYPE[t] for t in TARGETS[kind]))
+        object_stamp = self.stamps.get(obj.id, "")
+        lists = self.record.get(obj.id, object_stamp, entity_types) if cached else None
+        if lists is None:
             path = f"{COLLECTION[kind]}/{obj.id}/relationships"
-            for rel in self._list(path, entityType=ENTITY_TYPE[target_kind]):
+            lists = {et: [slim(r) for r in self._list(path, entityType=et)] for et in entity_types}
+            self.record.put(obj.id, object_stamp, lists)
+        else:
+            lists = {et: [r for r in items if self._alive(et, r)] for et, items in lists.items()}
+        for target_kind in TARGETS[kind]:
+            for rel in lists[ENTITY_TYPE[target_kind]]:
+                if target_kind in TERM_RELATION and rel.get("relationshipType") != TERM_RELATION[target_kind]:
+                    continue
                 entity = str(rel.get("entityId"))
                 target = back[target_kind].get(entity, f"id:{entity}")
-                if kind == "data_product":
-                    managed = MARKER in str(rel.get("description") or "")
-                else:
+                if kind == "critical_data_element":
                     managed = obj.managed
+                else:
+                    managed = MARKER in str(rel.get("description") or "")
                 live.relationships[Rel(kind, obj.name, target_kind, target)] = managed  # type: ignore[arg-type]
+
+    def _alive(self, entity_type: str, rel: dict[str, Any]) -> bool:
+        """A recorded relationship whose target is gone is gone too (the service removes them with it)."""
+        entity = str(rel.get("entityId"))
+        if entity_type == "TERM":
+            return entity in self.stamps  # listed this run
+        if entity_type == "DATAASSET" and self.asset_ids is not None:
+            return entity in self.asset_ids
+        return True
 
     def _fields(self, kind: str, item: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
         def ref(v: Any) -> str | None:
@@ -251,6 +302,12 @@ class RemoteUnifiedCatalog:
         return body
 
     def apply(self, changes: list[Change], desired: UnifiedState, live: UnifiedState) -> None:
+        try:
+            self._apply(changes, desired, live)
+        finally:
+            self.record.save()  # every write that succeeded is in it
+
+    def _apply(self, changes: list[Change], desired: UnifiedState, live: UnifiedState) -> None:
         for c in changes:
             if c.action == "noop":
                 continue
@@ -259,20 +316,28 @@ class RemoteUnifiedCatalog:
                 continue
             kind = str(c.kind)
             url = self.base + COLLECTION[kind]
+            types = tuple(dict.fromkeys(ENTITY_TYPE[t] for t in TARGETS.get(kind, ())))
             if c.action == "delete":
                 obj = live.objects[(kind, c.name)]
                 self.http.send("DELETE", f"{url}/{obj.id}", params=self._params(), ok_missing=True)
+                self.record.forget(obj.id)
                 continue
             want = Obj(desired.objects[(kind, c.name)].kind, c.name, self.ids[(kind, c.name)], c.after)
             if c.action == "update":
-                self.http.send("PUT", f"{url}/{want.id}", params=self._params(), json_body=self._body(want))
+                got = self.http.send(
+                    "PUT", f"{url}/{want.id}", params=self._params(), json_body=self._body(want)
+                )
+                if want.id in self.record.entries:
+                    self.record.restamp(want.id, stamp(got.body or {}), types)
                 continue
             try:
-                self.http.send(
+                got = self.http.send(
                     "POST", url, params=self._params(), json_body=self._body(want), retry_write=True
                 )
+                self.record.restamp(want.id, stamp(got.body or {}), types)  # a new object: no relationships
             except Conflict:
                 self._converge(url, want)
+                self.record.forget(want.id)  # made by an earlier attempt: read its relationships next time
 
     def _converge(self, url: str, want: Obj) -> None:
         """A 409 on create: ours already (an earlier attempt whose answer was lost) converges; anything
@@ -290,20 +355,32 @@ class RemoteUnifiedCatalog:
         source_id = self.ids[(source_kind, f["source"])]
         url = f"{self.base}{COLLECTION[source_kind]}/{source_id}/relationships"
         entity_id = self._target_id(target_kind, f["target"])
-        params = self._params(entityType=ENTITY_TYPE[target_kind])
+        entity_type = ENTITY_TYPE[target_kind]
+        params = self._params(entityType=entity_type)
         if c.action == "delete":
+            if target_kind in TERM_RELATION:
+                params["relationshipType"] = TERM_RELATION[target_kind]
             self.http.send("DELETE", url, params={**params, "entityId": entity_id}, ok_missing=True)
+            self.record.removed(source_id, entity_type, entity_id, params.get("relationshipType"))
             return
-        rel: dict[str, Any] = {"entityId": entity_id, "relationshipType": "Related", "description": MARKER}
+        rel: dict[str, Any] = {
+            "entityId": entity_id,
+            "relationshipType": TERM_RELATION.get(target_kind, "Related"),
+            "description": MARKER,
+        }
         if target_kind == "column":
             rel["assetId"] = self.assets[f["target"].rsplit(".", 1)[0]]
+        body = (
+            rel if source_kind == "term" else {"relationship": rel}
+        )  # Terms_AddRelatedEntity: the relation itself
         with contextlib.suppress(Conflict):  # it exists: an earlier attempt whose answer was lost
-            self.http.send("POST", url, params=params, json_body={"relationship": rel}, retry_write=True)
+            self.http.send("POST", url, params=params, json_body=body, retry_write=True)
+        self.record.added(source_id, entity_type, rel)
 
     def _target_id(self, kind: str, name: str) -> str:
         if name.startswith("id:"):
             return name[3:]
-        if kind == "term":
+        if kind in ("term", "synonym", "related"):
             return self.ids[("term", name)]
         if kind == "data_asset":
             return self.assets[name]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from governance.catalog.backends.base import Requests
@@ -23,7 +24,7 @@ class UnifiedBackend(Protocol):
     @property
     def requests(self) -> Requests: ...
 
-    def read(self, desired: UnifiedState) -> UnifiedState: ...
+    def read(self, desired: UnifiedState, cached: bool = False) -> UnifiedState: ...
 
     def apply(self, changes: list[Change], desired: UnifiedState, live: UnifiedState) -> None: ...
 
@@ -69,15 +70,18 @@ def run_sync(
     apply: bool,
     prune: bool = False,
     backend: UnifiedBackend | None = None,
+    refresh: bool = False,
 ) -> tuple[Plan, float]:
-    """Plan (and with `apply`, execute) the Unified Catalog changes. `what`: "domains" or "terms"."""
+    """Plan (and with `apply`, execute) the Unified Catalog changes. `what`: "domains" or "terms".
+    An apply reuses the relationships recorded for objects unchanged since (record.py) unless `refresh`;
+    a plan always reads them all, so it is the drift check."""
     started = time.monotonic()
     _check_inputs(project)
     own = backend is None
     be = backend or open_unified(project)
     try:
         desired = desired_state(project, {what}, _contacts(project, be))
-        live = be.read(desired)
+        live = be.read(desired, cached=apply and not refresh)
         if what == "domains":
             changes = plan_unified(desired, live, DOMAIN_KINDS, prune)
         else:
@@ -94,9 +98,13 @@ def run_sync(
 
 
 def sync_domains(
-    project: Project, apply: bool, prune: bool = False, backend: UnifiedBackend | None = None
+    project: Project,
+    apply: bool,
+    prune: bool = False,
+    backend: UnifiedBackend | None = None,
+    refresh: bool = False,
 ) -> StepResult:
-    plan, seconds = run_sync(project, "domains", apply, prune, backend)
+    plan, seconds = run_sync(project, "domains", apply, prune, backend, refresh)
     title = "sync-domains" + (" --apply" if apply else " --plan")
     payload = plan.payload(kind="domains", applied=bool(apply), pruned=bool(prune), seconds=round(seconds, 3))
     extra: dict[str, Any] = {"changes": len(plan.pending)}
@@ -123,3 +131,36 @@ def sync_terms(project: Project, apply: bool, prune: bool, classic: StepResult |
     extra = dict(classic.extra)
     extra["changes"] = extra.get("changes", 0) + len(plan.pending)
     return StepResult(payload, classic.exit_code, f"{classic.text}\n{text}", extra)
+
+
+@dataclass
+class UnifiedDrift:
+    backend: str
+    changes: list[Change]
+    requests: dict[str, int]
+    warnings: list[str]
+
+
+def drift_changes(project: Project, backend: UnifiedBackend | None = None) -> UnifiedDrift | None:
+    """The Unified Catalog's plan for `catalog drift`: domains, products, CDEs and their relationships
+    (when domains/*.yaml declares any) and terms with their relationships (when `glossary: unified|both`),
+    read in full (never from the relationship record) and never applied. None when neither is configured."""
+    what = set()
+    if project.domain_files:
+        what.add("domains")
+    if glossary_mode(project) != "classic":
+        what.add("terms")
+    if not what:
+        return None
+    own = backend is None
+    be = backend or open_unified(project)
+    try:
+        desired = desired_state(project, what, _contacts(project, be))
+        live = be.read(desired, cached=False)
+        kinds = (DOMAIN_KINDS if "domains" in what else ()) + (("term",) if "terms" in what else ())
+        create_only = () if "domains" in what else ("domain",)
+        changes = plan_unified(desired, live, kinds, prune=False, create_only=create_only)
+        return UnifiedDrift(be.name, changes, be.requests.as_dict(), desired.warnings + be.warnings)
+    finally:
+        if own:
+            be.close()
