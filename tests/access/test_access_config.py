@@ -17,11 +17,24 @@ from governance.project import load_project
 BLOBS = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs"
 
 
+AZURE_ENV = {
+    "TEST_SUBSCRIPTION": "sub-1",
+    "TEST_ARM": "http://127.0.0.1:9",
+    "TEST_SYNAPSE": "http://127.0.0.1:9",
+}
+
+
+@pytest.fixture(autouse=True)
+def _azure_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for k, v in AZURE_ENV.items():
+        monkeypatch.setenv(k, v)
+
+
 def test_alerts_default_to_the_azure_section(tmp_path: Path) -> None:
     config = write_project(tmp_path)
     project = load_project(config)
-    assert project.config.alerts.subscription_id == "${TEST_SUBSCRIPTION}"
-    assert project.config.alerts.arm_endpoint == "${TEST_ARM}"
+    assert project.config.alerts.subscription_id == "sub-1"
+    assert project.config.alerts.arm_endpoint == "http://127.0.0.1:9"
     text = config.read_text().replace(
         "datasets:", "alerts: {subscription_id: own, arm_endpoint: 'https://arm.example'}\ndatasets:", 1
     )

@@ -31,8 +31,8 @@ expectations:
     severity: warn
     notes: Codes arrive a day late for some sources.
     meta: {owner: ops}
-  - type: expect_column_values_to_not_be_null
-    kwargs: {column: score, row_condition: 'a > 0', condition_parser: spark}
+  - type: expect_column_mean_to_be_between
+    kwargs: {column: score, min_value: 0, max_value: 10}
   - type: expect_column_values_to_be_unique
     kwargs: {column: code, mostly: 0.9999999}
   - type: expect_column_values_to_be_in_set
@@ -79,7 +79,7 @@ def test_every_form_round_trips_without_change(tmp_path: Path) -> None:
     rules = [*obj.get("quality", []), *(r for p in obj["properties"] for r in p.get("quality", []))]
     kinds = {r["id"]: (r["type"], r.get("metric")) for r in rules}
     assert kinds["id_not_be_null"] == ("library", "nullValues")
-    assert kinds["score_not_be_null"] == ("custom", None)  # a row_condition has no ODCS form
+    assert kinds["score_mean_to_be_between"] == ("custom", None)  # a mean has no ODCS library metric
     assert kinds["a_b_compound_columns_to_be_unique"] == ("library", "duplicateValues")
     assert kinds["a_b_compound_columns_to_be_unique_2"] == ("custom", None)
     assert kinds["table_row_count_to_be_between"] == (

@@ -70,7 +70,9 @@ def test_arm_endpoint_from_the_environment_plans_against_that_server(tmp_path: P
 
 def test_a_missing_variable_is_file_line_and_exit_2_in_any_section(tmp_path: Path) -> None:
     config = _with_alerts(tmp_path, "${SFG_ARM}")
-    line = next(i for i, t in enumerate(config.read_text().splitlines(), 1) if "arm_endpoint" in t)
+    line = next(
+        i for i, t in enumerate(config.read_text().splitlines(), 1) if t.strip().startswith("arm_endpoint")
+    )
     env = {k: v for k, v in ENV.items() if k != "SFG_SINK"}
     for args in (("alerts", "plan"), ("validate", "--no-data"), ("quality", "run")):
         proc = run_cli("--config", str(config), *args, env=env)
