@@ -87,8 +87,9 @@ def test_one_counting_query_and_a_reproducible_sample(tmp_path: Path) -> None:
     ds = first.payload["datasets"][0]
     assert ds["sample_size"] == 1000 and ds["columns_scanned"] == 10 and ds["columns_skipped"] == 1  # amount
     assert first.payload["findings"] == again.payload["findings"]
-    # describe, drop, create sample, count it, ONE counting query, one detail query, drop
-    assert ds["queries"] == 7
+    # drop, create sample, count it, ONE counting query, one detail query, drop (column types come
+    # from metadata, not counted, as on every engine)
+    assert ds["queries"] == 6
     other = scan(project, sample=1000, seed=4)
     assert other.payload["datasets"][0]["sample_size"] == 1000
 
