@@ -146,6 +146,39 @@ def test_large_modules_say_why_near_their_top() -> None:
     assert not offenders, offenders
 
 
+ENGINE_CLASSES = {"DuckDBEngine", "SQLEngine", "SparkEngine"}
+
+
+def engine_class_checks(path: Path) -> list[int]:
+    """Lines of `isinstance(x, <engine class>)` in a file: per-engine behaviour belongs to the class."""
+    lines = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not (
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "isinstance"
+        ):
+            continue
+        named = {
+            n.id if isinstance(n, ast.Name) else n.attr
+            for arg in node.args[1:]
+            for n in ast.walk(arg)
+            if isinstance(n, ast.Name | ast.Attribute)
+        }
+        if named & ENGINE_CLASSES:
+            lines.append(node.lineno)
+    return lines
+
+
+def test_capabilities_do_not_branch_on_the_engine_class() -> None:
+    lake = PACKAGE / "lake"
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in module_files(PACKAGE).values()
+        if lake not in path.parents
+        for line in engine_class_checks(path)
+    ]
+    assert not offenders, f"isinstance on an engine class outside governance/lake/: {offenders}"
+
+
 # the checks themselves, on a small package written for the purpose ---------------------------------
 def _write(root: Path, files: dict[str, str]) -> Path:
     for rel, text in files.items():
@@ -184,3 +217,16 @@ def test_relative_and_package_imports_resolve_to_modules(tmp_path: Path) -> None
     assert graph["pkg.a"] == {"pkg.b", "pkg.c"}
     assert graph["pkg.c"] == {"pkg.c.d"}
     assert cycles(graph) == [("pkg.a", "pkg.c", "pkg.c.d")]
+
+
+def test_an_engine_class_check_is_found(tmp_path: Path) -> None:
+    path = tmp_path / "m.py"
+    path.write_text(
+        "from governance.lake import engines\n"
+        "def f(e):\n"
+        "    if isinstance(e, int):\n"
+        "        return 0\n"
+        "    return isinstance(e, (engines.SparkEngine, str))\n",
+        encoding="utf-8",
+    )
+    assert engine_class_checks(path) == [5]
