@@ -177,3 +177,20 @@ def test_rules_without_validator_count_on_the_engine_and_name_only_rules(tmp_pat
     found = {(f["column"], f["rule"], f["evidence"]) for f in result.payload["findings"]}
     assert found == {("product_id", "PRODUCT", "data"), ("region", "REGION_NAME", "column_name")}
     assert result.exit_code == 1  # undeclared (Confidential/Public) findings in silver
+
+
+def test_the_json_is_the_typed_model_and_reads_back_unchanged(tmp_path: Path) -> None:
+    from governance.specs.pii_scan import PiiScanRun
+
+    config = write_project(tmp_path, {"silver.customers": (seeded_table(), "silver")}, assignments=ASSIGNED)
+    project = load_project(config)
+    plain = scan(project)
+    assert "suggest" not in plain.payload  # optional fields appear only when set
+    text = (project.state_dir / "pii" / "last_scan.json").read_text()
+    run = PiiScanRun.model_validate_json(text)
+    assert json.dumps(run.dump(), indent=2) + "\n" == text  # same keys, order and number types
+    assert run.summary.undeclared == sum(1 for f in run.findings if f.status == "undeclared") > 0
+    suggested = scan(project, suggest=str(tmp_path / "suggested.yaml"))
+    again = PiiScanRun.model_validate(suggested.payload)
+    assert again.suggest is not None and again.suggest.assignments > 0
+    assert list(suggested.payload) == [*plain.payload, "suggest"]
