@@ -294,6 +294,8 @@ def check(
     misses a partition; 3 when a dataset could not be read (the others are still checked)."""
     import uuid
 
+    from governance.specs.freshness_check import FreshnessCheck, FreshnessEntry, FreshnessSummary
+
     now = (as_of or datetime.now(UTC).replace(microsecond=0)).astimezone(UTC)
     if source == "log-analytics":
         from governance.monitor.logs_query import freshness_from_logs
@@ -335,21 +337,22 @@ def check(
         if entry.get("stale") or entry["missing_partitions"]:
             codes.append(ExitCode.CHECK_FAILED)
         entries.append(entry)
-    payload: dict[str, Any] = {
-        "checked_at": _iso(now),
-        "source": "lake",
-        "datasets": entries,
-        "summary": {
-            "checked": len(entries),
-            "stale": sum(1 for e in entries if e.get("stale")),
-            "missing_partitions": sum(len(e["missing_partitions"]) for e in entries),
-            "late_partitions": sum(len(e["late_partitions"]) for e in entries),
-            "errors": sum(1 for e in entries if "error" in e),
-        },
-    }
+    result = FreshnessCheck(
+        checked_at=_iso(now),
+        source="lake",
+        datasets=[FreshnessEntry(**e) for e in entries],
+        summary=FreshnessSummary(
+            checked=len(entries),
+            stale=sum(1 for e in entries if e.get("stale")),
+            missing_partitions=sum(len(e["missing_partitions"]) for e in entries),
+            late_partitions=sum(len(e["late_partitions"]) for e in entries),
+            errors=sum(1 for e in entries if "error" in e),
+        ),
+    )
     run_id = f"freshness-{uuid.uuid4().hex[:12]}"
     if record:
-        payload["metrics_recorded"] = metrics.record(
+        result.metrics_recorded = metrics.record(
             project.state_dir, _metrics(project, entries, found, now, run_id)
         )
+    payload = result.dump()
     return StepResult(payload, worst(*codes), _text(payload))
