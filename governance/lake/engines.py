@@ -20,7 +20,10 @@ Shared by quality and PII discovery. SQL is built as sqlglot trees and rendered 
   on the cluster from the log's file list (`governance.lake.spark_delta`, no Delta jars needed); each
   becomes a temp view.
 
-`execute` returns `(column names, rows as tuples)`. Engine faults raise InfraError (exit 3).
+`execute` returns `(column names, rows as tuples)`; `run_statement` runs one that returns no rows (CREATE,
+DROP); `columns` reads a dataset's column types from metadata; `create_sample`/`drop_temp` materialise and
+drop a temporary relation over a reproducible sample. Each engine class holds its own way of doing these,
+so capabilities never branch on the engine class. Engine faults raise InfraError (exit 3).
 """
 
 from __future__ import annotations
@@ -126,6 +129,57 @@ class Engine(ABC):
                 f"{self.kind} query failed: {type(exc).__name__}: {first[0] if first else ''}"
             ) from exc
 
+    def run_statement(self, statement: exp.Expr | str) -> None:
+        """A statement that returns no rows (CREATE, DROP), counted and logged like a query."""
+        self.execute(statement)
+
+    def create_sample(
+        self, name: str, dataset: str, projection: list[exp.Expr], size: int | None, seed: int
+    ) -> str:
+        """Temporary relation `name` of `projection` over a reproducible sample of about `size` rows of
+        `dataset` (seeded by `seed`). A real sample is materialised ("TABLE") so later queries read the
+        same rows; when every row is read (no size, or a dataset smaller than it) it is only a view
+        ("VIEW"), so a full scan never copies the data. Returns which of the two it is."""
+        from sqlglot import exp
+
+        query, kind = self._sample_query(projection, self.relation(dataset), size, seed)
+        self.drop_temp(name, kind)
+        self.run_statement(
+            exp.Create(
+                this=exp.to_table(name),
+                kind=kind,
+                expression=query,
+                properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+            )
+        )
+        return kind
+
+    def _sample_query(
+        self, projection: list[exp.Expr], source: exp.Table, size: int | None, seed: int
+    ) -> tuple[exp.Select, str]:
+        """SQL warehouses: `TABLESAMPLE BERNOULLI(p) REPEATABLE(seed)` with a LIMIT, p from a row count."""
+        from sqlglot import exp
+
+        query = exp.select(*projection)
+        kind = "VIEW"
+        if size:
+            _, rows = self.execute(exp.select(exp.func("count", exp.Star())).from_(source.copy()))
+            total = int(rows[0][0] or 0)
+            if total > size:
+                percent = min(100.0, round(120.0 * size / total, 6))
+                source.set("sample", exp.TableSample(
+                    method=exp.var("BERNOULLI"), percent=exp.Literal.number(percent), seed=exp.Literal.number(int(seed))
+                ))  # fmt: skip
+                query = query.limit(size)
+                kind = "TABLE"
+        return query.from_(source), kind
+
+    def drop_temp(self, name: str, kind: str = "TABLE") -> None:
+        """Drop temporary relation `name` ("TABLE" or "VIEW") if it exists."""
+        from sqlglot import exp
+
+        self.run_statement(exp.Drop(tables=[exp.to_table(name)], kind=kind, exists=True))
+
     def load_rows(self, name: str, columns: dict[str, str], rows: list[tuple[Any, ...]]) -> exp.Table:
         """A temporary table `name` in this engine holding `rows` (columns: name → type family), for
         data that lives elsewhere (the key set of a referenced dataset). Values travel as parameters
@@ -154,6 +208,20 @@ def _table(name: str) -> exp.Table:
     )
 
 
+def duckdb_connection(threads: int | None = None) -> Any:
+    """The one place a DuckDB connection to data is opened, with the settings every use needs."""
+    import duckdb
+
+    con = duckdb.connect()
+    # Parquet footers read once per connection, not once per query (Delta never rewrites a file)
+    con.execute("SET parquet_metadata_cache = true")
+    # DuckDB draws a progress bar on stdout for a long query, which would corrupt --output json
+    con.execute("SET enable_progress_bar = false")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    return con
+
+
 class DuckDBEngine(Engine):
     kind = "duckdb"
     dialect = "duckdb"
@@ -161,16 +229,8 @@ class DuckDBEngine(Engine):
     def __init__(
         self, project: Project | None = None, datasets: list[str] | None = None, threads: int | None = None
     ) -> None:
-        import duckdb
-
         super().__init__()
-        self.con = duckdb.connect()
-        # Parquet footers read once per connection, not once per query (Delta never rewrites a file)
-        self.con.execute("SET parquet_metadata_cache = true")
-        # DuckDB draws a progress bar on stdout for a long query, which would corrupt --output json
-        self.con.execute("SET enable_progress_bar = false")
-        if threads:
-            self.con.execute(f"SET threads = {int(threads)}")
+        self.con = duckdb_connection(threads)
         self._views: dict[str, str] = {}
         for name in datasets or []:
             assert project is not None
@@ -240,6 +300,23 @@ class DuckDBEngine(Engine):
         rel = self.relation(dataset).sql(dialect="duckdb")
         rows = self.con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()
         return {r[0]: str(r[1]).lower() for r in rows}
+
+    def _sample_query(
+        self, projection: list[exp.Expr], source: exp.Table, size: int | None, seed: int
+    ) -> tuple[exp.Select, str]:
+        """DuckDB: `USING SAMPLE reservoir(N ROWS) REPEATABLE(seed)` (exactly N rows, no count first)."""
+        from sqlglot import exp
+
+        query = exp.select(*projection).from_(source)
+        if not size:
+            return query, "VIEW"
+        sample = exp.TableSample(
+            method=exp.var("RESERVOIR"),
+            size=exp.Literal.number(int(size)),
+            seed=exp.Literal.number(int(seed)),
+        )
+        query.set("sample", sample)
+        return query, "TABLE"
 
     def _run(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         cur = self.con.execute(sql)
@@ -329,6 +406,27 @@ class SQLEngine(Engine):
             raise error(f"sql temporary table not loaded: {type(exc).__name__}") from exc
         return _table(table_name)
 
+    def run_statement(self, statement: exp.Expr | str) -> None:
+        """SQLAlchemy results of a statement without rows cannot be fetched: executed and committed."""
+        from governance.lake.logged_sql import masked
+
+        text = self.sql(statement)
+        self.queries += 1
+        shown = masked(statement, self.dialect, self.sensitive)
+        self.log.append(shown)
+        log.info("sql statement %d: %s", self.queries, shown)
+        conn = self.connection
+        try:
+            conn.exec_driver_sql(text)
+            conn.commit()
+        except Exception as exc:
+            conn.rollback()
+            error = EngineLost if is_lost(exc) else InfraError
+            first = scrub(str(exc)).strip().splitlines()
+            raise error(
+                f"sql statement failed: {type(exc).__name__}: {first[0][:300] if first else ''}"
+            ) from exc
+
     @property
     def connection(self) -> Any:
         if self._conn is None:
@@ -406,6 +504,29 @@ class SparkEngine(Engine):
     def columns(self, dataset: str) -> dict[str, str]:
         view = self.relation(dataset).name
         return {name: str(t).lower() for name, t in self.spark.table(view).dtypes}
+
+    def create_sample(
+        self, name: str, dataset: str, projection: list[exp.Expr], size: int | None, seed: int
+    ) -> str:
+        """Spark: `DataFrame.sample(seed=)` of a slightly larger fraction, limited and cached, as a temp view."""
+        df = self.spark.table(self.relation(dataset).sql("spark")).selectExpr(
+            *(p.sql("spark") for p in projection)
+        )
+        kind = "VIEW"
+        if size:
+            total = df.count()
+            if total > size:
+                fraction = min(1.0, 1.2 * size / total)
+                df = df.sample(withReplacement=False, fraction=fraction, seed=seed).limit(size).cache()
+                kind = "TABLE"
+        df.createOrReplaceTempView(name)
+        self.queries += 1
+        return kind
+
+    def drop_temp(self, name: str, kind: str = "TABLE") -> None:
+        if self.spark.catalog.tableExists(name):
+            self.spark.catalog.uncacheTable(name)
+            self.spark.catalog.dropTempView(name)
 
     def _run(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         df = self.spark.sql(sql)

@@ -84,20 +84,20 @@ def _max_from_stats(table: Any, column: str, part_col: str | None) -> tuple[bool
 
 
 def _max_duckdb(loc: DatasetLocation, column: str) -> Any:
-    import duckdb
+    """max(column) over the dataset's Arrow scan, on the DuckDB engine."""
     import sqlglot.expressions as exp
 
+    from governance.lake.engines import DuckDBEngine
     from governance.lake.resolve import arrow_dataset
 
-    data = arrow_dataset(loc)
-    sql = exp.select(exp.func("max", exp.column(column, quoted=True))).from_("freshness_source").sql("duckdb")
-    con = duckdb.connect()
+    engine = DuckDBEngine()
     try:
-        con.register("freshness_source", data)
-        row = con.execute(sql).fetchone()
+        engine.register_arrow(loc.name, arrow_dataset(loc))
+        query = exp.select(exp.func("max", exp.column(column, quoted=True))).from_(engine.relation(loc.name))
+        _, rows = engine.execute(query)
     finally:
-        con.close()
-    return row[0] if row else None
+        engine.close()
+    return rows[0][0] if rows else None
 
 
 def _sql_table(project: Project, spec: Dataset) -> tuple[Any, Any]:
@@ -123,9 +123,7 @@ def _sql_facts(project: Project, spec: Dataset, column: str, part_col: str | Non
                 q: Any = sa.select(sa.column(part_col)).select_from(table).distinct()
                 values = [r[0] for r in conn.execute(q)]
     except sa.exc.SQLAlchemyError as exc:
-        raise InfraError(
-            f"warehouse query failed: {describe_error(exc).splitlines()[0]}"
-        ) from exc
+        raise InfraError(f"warehouse query failed: {describe_error(exc).splitlines()[0]}") from exc
     finally:
         engine.dispose()
     return top, values
@@ -296,6 +294,8 @@ def check(
     misses a partition; 3 when a dataset could not be read (the others are still checked)."""
     import uuid
 
+    from governance.specs.freshness_check import FreshnessCheck, FreshnessEntry, FreshnessSummary
+
     now = (as_of or datetime.now(UTC).replace(microsecond=0)).astimezone(UTC)
     if source == "log-analytics":
         from governance.monitor.logs_query import freshness_from_logs
@@ -337,21 +337,22 @@ def check(
         if entry.get("stale") or entry["missing_partitions"]:
             codes.append(ExitCode.CHECK_FAILED)
         entries.append(entry)
-    payload: dict[str, Any] = {
-        "checked_at": _iso(now),
-        "source": "lake",
-        "datasets": entries,
-        "summary": {
-            "checked": len(entries),
-            "stale": sum(1 for e in entries if e.get("stale")),
-            "missing_partitions": sum(len(e["missing_partitions"]) for e in entries),
-            "late_partitions": sum(len(e["late_partitions"]) for e in entries),
-            "errors": sum(1 for e in entries if "error" in e),
-        },
-    }
+    result = FreshnessCheck(
+        checked_at=_iso(now),
+        source="lake",
+        datasets=[FreshnessEntry(**e) for e in entries],
+        summary=FreshnessSummary(
+            checked=len(entries),
+            stale=sum(1 for e in entries if e.get("stale")),
+            missing_partitions=sum(len(e["missing_partitions"]) for e in entries),
+            late_partitions=sum(len(e["late_partitions"]) for e in entries),
+            errors=sum(1 for e in entries if "error" in e),
+        ),
+    )
     run_id = f"freshness-{uuid.uuid4().hex[:12]}"
     if record:
-        payload["metrics_recorded"] = metrics.record(
+        result.metrics_recorded = metrics.record(
             project.state_dir, _metrics(project, entries, found, now, run_id)
         )
+    payload = result.dump()
     return StepResult(payload, worst(*codes), _text(payload))

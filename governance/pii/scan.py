@@ -101,29 +101,8 @@ def scannable(type_name: str) -> bool:
 
 
 def column_types(engine: Engine, dataset: str) -> dict[str, str]:
-    """Column name → type name as the engine sees the dataset."""
-    from sqlglot import exp
-
-    from governance.lake.engines import DuckDBEngine, SparkEngine, SQLEngine
-
-    rel = engine.relation(dataset)
-    if isinstance(engine, DuckDBEngine):
-        _, rows = engine.execute("DESCRIBE " + exp.select("*").from_(rel).sql("duckdb"))
-        return {str(r[0]): str(r[1]) for r in rows}
-    if isinstance(engine, SparkEngine):
-        return dict(engine.spark.table(rel.sql("spark")).dtypes)
-    if isinstance(engine, SQLEngine):
-        import sqlalchemy as sa
-
-        try:
-            cols = sa.inspect(engine.engine).get_columns(rel.name, schema=rel.db or None)
-        except Exception as exc:
-            raise InfraError(
-                f"dataset {dataset}: cannot read the table's columns: {type(exc).__name__}"
-            ) from exc
-        return {str(c["name"]): str(c["type"]) for c in cols}
-    names, _ = engine.execute(exp.select("*").from_(rel).limit(0))
-    return dict.fromkeys(names, "text")
+    """Column name → type name as the engine sees the dataset (from metadata)."""
+    return engine.columns(dataset)
 
 
 # ------------------------------------------------------------------------------------------- sampling
@@ -146,94 +125,16 @@ def materialise_sample(
 
     A real sample is materialised (a temporary table, a cached Spark view) so both queries read the
     same rows; when every row is read (`--sample 0`, or a table smaller than the sample) it is only a
-    view, so a full scan never copies the table."""
+    view, so a full scan never copies the table (see `Engine.create_sample`)."""
     from sqlglot import exp
 
-    from governance.lake.engines import SparkEngine
-
-    rel = engine.relation(dataset)
-    dialect = engine.dialect
-    target = exp.to_table(SAMPLE_TABLE)
-    if isinstance(engine, SparkEngine):
-        df = engine.spark.table(rel.sql("spark")).selectExpr(
-            *(p.sql("spark") for p in _projection(columns, "spark"))
-        )
-        kind = "VIEW"
-        if size:
-            total = df.count()
-            if total > size:
-                df = df.sample(withReplacement=False, fraction=min(1.0, 1.2 * size / total), seed=seed).limit(
-                    size
-                )
-                df = df.cache()
-                kind = "TABLE"
-        df.createOrReplaceTempView(SAMPLE_TABLE)
-        engine.queries += 1
-    else:
-        kind = "TABLE" if size and dialect == "duckdb" else "VIEW"
-        source: exp.Expression = rel.copy()
-        query = exp.select(*_projection(columns, dialect))
-        if size and dialect == "duckdb":  # USING SAMPLE reservoir(N ROWS) REPEATABLE (seed)
-            sample = exp.TableSample(
-                method=exp.var("RESERVOIR"),
-                size=exp.Literal.number(int(size)),
-                seed=exp.Literal.number(int(seed)),
-            )
-        elif size:
-            _, rows = engine.execute(exp.select(exp.func("count", exp.Star())).from_(rel.copy()))
-            total = int(rows[0][0] or 0)
-            if total > size:
-                percent = min(100.0, round(120.0 * size / total, 6))
-                source.set("sample", exp.TableSample(
-                    method=exp.var("BERNOULLI"), percent=exp.Literal.number(percent), seed=exp.Literal.number(int(seed))
-                ))  # fmt: skip
-                query = query.limit(size)
-                kind = "TABLE"
-        query = query.from_(source)
-        if size and dialect == "duckdb":
-            query.set("sample", sample)
-        drop_sample(engine, kind)
-        create = exp.Create(
-            this=target,
-            kind=kind,
-            expression=query,
-            properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
-        )
-        run_statement(engine, create)
-    _, rows = engine.execute(exp.select(exp.func("count", exp.Star())).from_(target))
+    kind = engine.create_sample(SAMPLE_TABLE, dataset, _projection(columns, engine.dialect), size, seed)
+    _, rows = engine.execute(exp.select(exp.func("count", exp.Star())).from_(exp.to_table(SAMPLE_TABLE)))
     return int(rows[0][0] or 0), kind
 
 
-def run_statement(engine: Engine, statement: exp.Expression | str) -> None:
-    """A statement that returns no rows (CREATE, DROP): SQLAlchemy results cannot be fetched for those."""
-    from governance.lake.engines import SQLEngine
-
-    if not isinstance(engine, SQLEngine):
-        engine.execute(statement)
-        return
-    text = engine.sql(statement)
-    engine.queries += 1
-    log.info("sql statement %d: %s", engine.queries, text)
-    conn = engine.connection
-    try:
-        conn.exec_driver_sql(text)
-        conn.commit()
-    except Exception as exc:
-        conn.rollback()
-        raise InfraError(
-            f"sql statement failed: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
-        ) from exc
-
-
 def drop_sample(engine: Engine, kind: str) -> None:
-    from governance.lake.engines import SparkEngine
-
-    if isinstance(engine, SparkEngine):
-        if engine.spark.catalog.tableExists(SAMPLE_TABLE):
-            engine.spark.catalog.uncacheTable(SAMPLE_TABLE)
-            engine.spark.catalog.dropTempView(SAMPLE_TABLE)
-        return
-    run_statement(engine, f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} IF EXISTS {SAMPLE_TABLE}")
+    engine.drop_temp(SAMPLE_TABLE, kind)
 
 
 # ------------------------------------------------------------------------------------------- queries

@@ -24,6 +24,7 @@ from governance.pii.rules import DetectionRule, compile_rules
 from governance.pii.scan import DatasetScan, scan_dataset
 from governance.project import Project
 from governance.results import StepResult, worst
+from governance.specs.pii_scan import PiiDatasetScan, PiiFinding, PiiScanRun, PiiSuggest, PiiSummary
 
 log = logging.getLogger("governance.pii")
 
@@ -163,22 +164,23 @@ def scan(
     summary["blocking"] = len(blocking)
     summary["datasets"] = len(scans)
     summary["failed_datasets"] = sum(1 for s in scans if s.error)
-    payload: dict[str, Any] = {
-        "run_id": run_id,
-        "started_at": started_at.isoformat().replace("+00:00", "Z"),
-        "engine": engine or "auto",
-        "sample": size,
-        "seed": seed,
-        "rules": [r.name for r in rules],
-        "findings": [f.as_dict() for f in findings],
-        "datasets": [s.summary() for s in scans],
-        "summary": summary,
-    }
+    run = PiiScanRun(
+        run_id=run_id,
+        started_at=started_at.isoformat().replace("+00:00", "Z"),
+        engine=engine or "auto",
+        sample=size,
+        seed=seed,
+        rules=[r.name for r in rules],
+        findings=[PiiFinding(**f.as_dict()) for f in findings],
+        datasets=[PiiDatasetScan(**s.summary()) for s in scans],
+        summary=PiiSummary(**summary),
+    )
     if suggest is not None:
         from governance.pii import suggest as sug
 
         path = Path(suggest)
-        payload["suggest"] = {"path": str(path), "assignments": sug.write(path, findings)}
+        run.suggest = PiiSuggest(path=str(path), assignments=sug.write(path, findings))
+    payload = run.dump()
 
     _record(project, scans, findings, run_id)
     _save(project, payload)

@@ -211,3 +211,25 @@ def test_compaction_is_not_an_arrival(mini_project: Callable[..., Path]) -> None
     entry = result.payload["datasets"][0]
     assert [p["partition"] for p in entry["late_partitions"]] == ["2026-11-24"]
     assert entry["unjudged_partitions"] == 1  # 2026-11-26 now lives in a file OPTIMIZE wrote
+
+
+def test_json_is_the_typed_model_in_the_output_order(mini_project: Callable[..., Path]) -> None:
+    import shutil
+
+    from governance.specs.freshness_check import FreshnessCheck
+
+    root = mini_project()
+    shutil.rmtree(root / "lake/gold/monthly")
+    result = freshness.check(load_project(root / "smartflow.yaml"), as_of=AS_OF)
+    found = _by_name(result.payload)
+    # an unreadable dataset carries its error and no measurements; a read one has no error key
+    assert list(found["gold.monthly"]) == [
+        "dataset", "layer", "error", "stale", "missing_partitions", "late_partitions"
+    ]  # fmt: skip
+    assert list(found["bronze.orders"])[:7] == [
+        "dataset", "layer", "column", "max_value", "lag_minutes", "max_lag_minutes", "stale"
+    ]  # fmt: skip
+    assert list(result.payload) == ["checked_at", "source", "datasets", "summary", "metrics_recorded"]
+    typed = FreshnessCheck.model_validate(result.payload)
+    assert typed.dump() == result.payload and typed.summary.errors == 1
+    assert json.dumps(typed.dump()) == json.dumps(result.payload)

@@ -183,14 +183,25 @@ def send_logs(project: Project, credential: Any) -> dict[str, Any]:
     from azure.core.exceptions import AzureError
     from azure.monitor.ingestion import LogsIngestionClient
 
+    from governance.azure.transport import AzureHttp
+
     azure = _azure(project)
     cfg = azure.logs_ingestion
     assert cfg is not None
+    # the SDK's client on the shared transport's policies (retries with Retry-After, request budget,
+    # one bearer-token policy for the ingestion audience); the SDK only chunks and gzips the rows
+    http = AzureHttp(
+        "logs ingestion",
+        scope=azure_auth.INGESTION_SCOPE,
+        credential=credential,
+        max_retries=azure.max_retries,
+        backoff=0.2,
+        timeout=azure.timeout_seconds,
+    )
     client = LogsIngestionClient(
         endpoint=cfg.endpoint,
         credential=credential,
-        retry_total=azure.max_retries,
-        retry_backoff_factor=0.2,
+        policies=http.policies(),
         connection_timeout=azure.timeout_seconds,
         read_timeout=azure.timeout_seconds,
     )
