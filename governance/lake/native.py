@@ -90,9 +90,10 @@ def view_sql(loc: DatasetLocation, table: DeltaTable, types: dict[str, str]) -> 
     or None when the native scan cannot stand in for the Arrow dataset."""
     if loc.is_remote or not loc.uri or not supported(table):
         return None
-    import pyarrow as pa
 
-    adds = pa.table(table.get_add_actions(flatten=True))
+    from governance.lake.resolve import add_actions
+
+    adds = add_actions(table)
     if adds.num_rows == 0:
         return None
     partitions = [c for c in table.metadata().partition_columns if c in types]
