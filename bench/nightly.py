@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -91,6 +92,12 @@ def _one_day_later(column: Any, typ: Any) -> Any:
     return column
 
 
+def _children_cpu() -> float:
+    """User + system CPU seconds of the finished subprocesses: steadier than wall time on a shared machine."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def side(lake: Path, code: Path) -> dict[str, dict[str, float]]:
     """{phase: {step: seconds, "total": seconds}} for one code tree."""
     out: dict[str, dict[str, float]] = {}
@@ -101,10 +108,11 @@ def side(lake: Path, code: Path) -> dict[str, dict[str, float]]:
         for phase in ("first", "again", "new day"):
             if phase == "new day":
                 add_one_day(project)
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), _children_cpu()
             payload = _cli(project, code, "nightly")
             steps = {s["name"]: float(s["duration_seconds"]) for s in payload.get("steps", [])}
             steps["total"] = time.perf_counter() - started
+            steps["total cpu"] = _children_cpu() - cpu
             out[phase] = steps
     return out
 
@@ -142,7 +150,7 @@ def report(
 ) -> None:
     print(f"\nnightly at demo scale {scale:g}: seconds per step, this tree vs {ref}")
     phases = list(ours)
-    steps = [s for s in ours["first"] if s != "total"] + ["total"]
+    steps = [s for s in ours["first"] if not s.startswith("total")] + ["total", "total cpu"]
     head = f"{'step':<22}" + "".join(f"{p + ' now':>12}{p + ' base':>13}" for p in phases)
     print(head)
     for step in steps:
@@ -152,11 +160,12 @@ def report(
         )
         print(f"{step:<22}{cells}")
     for who, data in (("now", ours), ("base", theirs)):
-        first = data["first"]["total"]
-        print(
-            f"{who:>5}: again/first {data['again']['total'] / first:.2f}x, "
-            f"new day/first {data['new day']['total'] / first:.2f}x"
-        )
+        for total in ("total", "total cpu"):
+            first = data["first"][total]
+            print(
+                f"{who:>5} {total:<9}: again/first {data['again'][total] / first:.2f}x, "
+                f"new day/first {data['new day'][total] / first:.2f}x"
+            )
 
 
 if __name__ == "__main__":

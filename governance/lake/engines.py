@@ -250,8 +250,9 @@ class DuckDBEngine(Engine):
         name = view_name(loc.name)
         if loc.spec.format == "delta" and not loc.is_remote:
             table = resolve.delta_table(loc)
-            self.con.register(name + "__arrow", resolve.delta_arrow(loc, table))
             if not self._native_view(loc, table, name):
+                # the Arrow dataset (one fragment per file) is built only when the native scan cannot serve
+                self.con.register(name + "__arrow", resolve.delta_arrow(loc, table))
                 self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM "{name}__arrow"')
         else:
             self.con.register(name, resolve.arrow_dataset(loc))
@@ -259,10 +260,21 @@ class DuckDBEngine(Engine):
 
     def _native_view(self, loc: resolve.DatasetLocation, table: Any, name: str) -> bool:
         """View `name` as DuckDB's own Parquet scan of the Delta snapshot (see governance.lake.native),
-        with the column types of the Arrow dataset registered as `name__arrow`; False to keep Arrow."""
+        with the column types the Arrow path gives (read from the log's schema: no data file is listed
+        or opened for them); False to keep Arrow."""
+        import pyarrow as pa
+
         from governance.lake import native
 
-        described = self.con.execute(f'DESCRIBE SELECT * FROM "{name}__arrow"').fetchall()
+        if not native.supported(table):
+            return False
+        # no rows, only the types (Schema.empty_table() would import pandas, ~0.4 s of CPU)
+        no_rows = pa.Table.from_batches([], schema=pa.schema(table.schema().to_arrow()))
+        self.con.register(name + "__schema", no_rows)
+        try:
+            described = self.con.execute(f'DESCRIBE SELECT * FROM "{name}__schema"').fetchall()
+        finally:
+            self.con.unregister(name + "__schema")
         sql = native.view_sql(loc, table, {str(r[0]): str(r[1]) for r in described})
         if sql is None:
             return False

@@ -107,9 +107,9 @@ def file_groups(
 ) -> dict[tuple[Any, ...], list[str]] | None:
     """The snapshot's data files (as `place` spells an `add` path) grouped by the values of `partitions`
     that the log holds; None when `place` cannot spell one of them."""
-    import pyarrow as pa
+    from governance.lake.resolve import add_actions
 
-    adds = pa.table(table.get_add_actions(flatten=True))
+    adds = add_actions(table)
     paths = adds.column("path").to_pylist() if adds.num_rows else []
     values = [adds.column(f"partition.{c}").to_pylist() for c in partitions] if paths else []
     groups: dict[tuple[Any, ...], list[str]] = defaultdict(list)

@@ -95,6 +95,15 @@ def delta_table(loc: DatasetLocation, version: int | None = None) -> DeltaTable:
         raise InfraError(f"dataset {loc.name}: cannot open {loc.uri}: {exc}") from exc
 
 
+def add_actions(table: DeltaTable) -> pa.Table:
+    """The snapshot's add actions (flattened) as a pyarrow Table, read through the Arrow stream
+    interface: `pa.table()` would import pandas (about 0.4 s of CPU) only to learn the input is not a
+    DataFrame."""
+    import pyarrow as pa
+
+    return pa.RecordBatchReader.from_stream(table.get_add_actions(flatten=True)).read_all()
+
+
 def exists(loc: DatasetLocation) -> bool:
     """Whether the data is there; a remote Delta table is probed through object_store."""
     if loc.uri is None:
@@ -149,10 +158,58 @@ def arrow_schema(project: Project, name: str) -> pa.Schema | None:
         if loc.spec.format == "delta":
             import pyarrow as pa
 
-            return pa.schema(delta_table(loc).schema().to_arrow())
+            from_log = None if loc.is_remote else _local_log_schema(loc.uri or "")
+            return from_log if from_log is not None else pa.schema(delta_table(loc).schema().to_arrow())
         return arrow_dataset(loc).schema
     except InfraError:
         return None
+
+
+def _local_log_schema(path: str) -> pa.Schema | None:
+    """The schema of the newest `metaData` action of a local Delta log, read from its JSON commits
+    newest first (they are small; the snapshot's file list is not built). None when the log has a
+    checkpoint or cannot be read this way: the caller then opens the table with deltalake."""
+    log_dir = os.path.join(path, "_delta_log")
+    try:
+        names = os.listdir(log_dir)
+    except OSError:
+        return None
+    if any("checkpoint" in n for n in names):
+        return None
+    commits = sorted(n for n in names if len(n) == 25 and n.endswith(".json") and n[:20].isdigit())
+    if not commits:
+        return None
+    try:  # a commit file is never rewritten: same newest commit, same schema (mtime: a table made anew)
+        key = (path, commits[-1], os.stat(os.path.join(log_dir, commits[-1])).st_mtime_ns)
+    except OSError:
+        return None
+    if key not in _LOG_SCHEMAS:
+        _LOG_SCHEMAS[key] = _read_log_schema(log_dir, commits)
+    return _LOG_SCHEMAS[key]
+
+
+_LOG_SCHEMAS: dict[tuple[str, str, int], pa.Schema | None] = {}
+
+
+def _read_log_schema(log_dir: str, commits: list[str]) -> pa.Schema | None:
+    import json
+
+    import pyarrow as pa
+    from deltalake import Schema
+
+    try:
+        for name in reversed(commits):
+            with open(os.path.join(log_dir, name), encoding="utf-8") as fh:
+                found = None
+                for line in fh:
+                    if '"metaData"' in line:
+                        action = json.loads(line)
+                        found = action.get("metaData", found)
+                if found is not None:
+                    return pa.schema(Schema.from_json(found["schemaString"]).to_arrow())
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return None
 
 
 def known_columns(project: Project, name: str) -> list[str] | None:

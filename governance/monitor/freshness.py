@@ -56,9 +56,10 @@ def partition_column(spec: Dataset) -> str | None:
 # --- column max, pushed down -------------------------------------------------------------------------
 def _max_from_stats(table: Any, column: str, part_col: str | None) -> tuple[bool, Any]:
     """(known, value) from Delta add-action statistics: no data file is opened."""
-    import pyarrow as pa
 
-    actions = pa.table(table.get_add_actions(flatten=True))
+    from governance.lake.resolve import add_actions
+
+    actions = add_actions(table)
     if actions.num_rows == 0:
         return True, None
     if column == part_col and f"partition.{column}" in actions.column_names:

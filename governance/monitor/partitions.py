@@ -141,9 +141,10 @@ def commits(table: DeltaTable) -> list[Commit]:
 
 def delta_partitions(table: DeltaTable, column: str, grain: Grain) -> list[Partition]:
     """Partitions of a Delta table from its add actions (row counts from file stats), with arrivals."""
-    import pyarrow as pa
 
-    actions = pa.table(table.get_add_actions(flatten=True))
+    from governance.lake.resolve import add_actions
+
+    actions = add_actions(table)
     key = f"partition.{column}"
     if key not in actions.column_names:
         raise KeyError(column)

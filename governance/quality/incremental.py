@@ -66,9 +66,8 @@ def definition_hash(suites: list[Suite], column: str) -> str:
 def _add_actions(project: Project, dataset: str, column: str | None) -> dict[str, list[str]]:
     loc = resolve.locate(project, dataset)
     dt = resolve.delta_table(loc)
-    import pyarrow as pa
 
-    table = pa.table(dt.get_add_actions(flatten=True)).to_pydict()
+    table = resolve.add_actions(dt).to_pydict()
     paths = table["path"]
     values = (table.get(f"partition.{column}") if column else None) or [None] * len(paths)
     by_value: dict[str, list[str]] = {}

@@ -13,7 +13,7 @@ from deltalake import DeltaTable, write_deltalake
 
 from governance.config import Dataset
 from governance.errors import InfraError
-from governance.lake import native
+from governance.lake import native, resolve
 from governance.lake.engines import DuckDBEngine
 from governance.lake.resolve import DatasetLocation
 
@@ -172,10 +172,11 @@ def test_demo_lake_datasets_read_natively_and_equal_arrow(demo_project: Path) ->
     engine = DuckDBEngine(project, names)
     for dataset in names:
         view = engine.relation(dataset).name
+        engine.con.register(f"{view}__arrow", resolve.arrow_dataset(resolve.locate(project, dataset)))
         assert _is_native(engine, view), dataset
         con = engine.con
-        rows = con.execute(f'SELECT count(*) FROM "{view}"').fetchone()
-        assert rows is not None and rows[0] > 0, dataset
+        rows = con.execute(f'SELECT count(*) FROM "{view}"').fetchall()
+        assert rows[0][0] > 0, dataset
         for a, b in ((view, f"{view}__arrow"), (f"{view}__arrow", view)):
             extra = con.execute(f'SELECT count(*) FROM (SELECT * FROM "{a}" EXCEPT ALL SELECT * FROM "{b}")')
-            assert extra.fetchone() == (0,), dataset
+            assert extra.fetchall() == [(0,)], dataset
