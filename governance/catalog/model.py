@@ -266,8 +266,12 @@ def desired_state(project: Project) -> CatalogState:
     targets = {target for (_, target) in state.assignments} | {
         entity for (entity, _) in state.classifications
     }
-    for target in sorted(targets - set(state.entities)):
+    unknown = targets - set(state.entities)
+    for target in sorted(unknown):
         state.warnings.append(f"{target}: not a declared dataset or column of a declared schema; skipped")
+    # skipped means skipped: an assignment to an entity the catalog will not hold cannot be planned
+    state.assignments = {k: v for k, v in state.assignments.items() if k[1] not in unknown}
+    state.classifications = {k: v for k, v in state.classifications.items() if k[0] not in unknown}
     return state
 
 
