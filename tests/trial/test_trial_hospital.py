@@ -40,3 +40,54 @@ def test_glossary_assigned_to_an_undeclared_column_syncs_and_reapplies_nothing(h
     again = json.loads(second.stdout)
     assert again["requests"]["write"] == 0
     assert again["summary"]["create"] == again["summary"]["update"] == again["summary"]["delete"] == 0
+
+
+def test_contract_test_of_a_sql_table_checked_against_a_delta_table(hospital: Path) -> None:
+    import sqlalchemy as sa
+    from helpers import PG_URL
+
+    engine = sa.create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA IF EXISTS trial_billing CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA trial_billing"))
+        conn.execute(sa.text("CREATE TABLE trial_billing.invoices (invoice_id text, admission_id text)"))
+        conn.execute(sa.text("INSERT INTO trial_billing.invoices VALUES ('I1', 'A10'), ('I2', 'A99')"))
+    engine.dispose()
+    config = hospital / "smartflow.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "catalog:",
+            "  billing.invoices:\n    format: sql\n    connection: billing_db\n    table: trial_billing.invoices\n"
+            '    layer: gold\nconnections:\n  billing_db: {url: "${TRIAL_PG_URL}"}\ncatalog:',
+        )
+    )
+    (hospital / "expectations/gold").mkdir(parents=True)
+    (hospital / "expectations/gold/invoices.yaml").write_text(
+        "suite: invoices\ndataset: billing.invoices\nexpectations:\n"
+        "  - type: expect_column_values_to_exist_in\n"
+        "    kwargs: {column: admission_id, dataset: hospital.clinical.admissions, other_column: admission_id}\n"
+    )
+    env = {"TRIAL_PG_URL": PG_URL}
+    run_cli(
+        "contract",
+        "export",
+        "--dataset",
+        "billing.invoices",
+        "--out",
+        "contracts",
+        cwd=hospital,
+        env=env,
+        check=0,
+    )
+    contract = str(hospital / "contracts/billing.invoices.odcs.yaml")
+    proc = run_cli("--output", "json", "contract", "test", contract, cwd=hospital, env=env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    (suite,) = json.loads(proc.stdout)["suites"]
+    assert suite["statistics"]["errored_expectations"] == 0
+    (exists_in,) = [
+        r for r in suite["results"] if r["expectation_config"]["type"] == "expect_column_values_to_exist_in"
+    ]
+    assert (exists_in["success"], exists_in["result"]["unexpected_count"]) == (False, 1)
+    text = run_cli("contract", "test", contract, cwd=hospital, env=env)
+    assert text.returncode == 1 and "Traceback" not in text.stderr
+    assert "contract test" in text.stdout
