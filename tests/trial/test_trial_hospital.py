@@ -91,3 +91,31 @@ def test_contract_test_of_a_sql_table_checked_against_a_delta_table(hospital: Pa
     text = run_cli("contract", "test", contract, cwd=hospital, env=env)
     assert text.returncode == 1 and "Traceback" not in text.stderr
     assert "contract test" in text.stdout
+
+
+def test_one_errored_expectation_does_not_silence_the_suites_quality_alert(hospital: Path) -> None:
+    suite = hospital / "expectations/silver/labs.yaml"
+    # an expectation the engine cannot evaluate errors; the others are still judged
+    suite.write_text(
+        suite.read_text()
+        + "  - type: expect_column_values_to_not_be_null\n"
+        + "    kwargs: {column: value, row_condition: 'lab_site != \"X\"', condition_parser: great_expectations}\n"
+    )
+    (hospital / "alerts").mkdir()
+    (hospital / "alerts/quality.yaml").write_text(
+        "rules:\n  - name: labs-quality\n    kind: metric\n    metric: quality_success_percent\n"
+        "    dimensions: {dataset: clinical.lab_results}\n    operator: LessThan\n    threshold: 100\n"
+        "    aggregation: Minimum\n    window: P1D\n    frequency: PT1H\n    severity: 2\n"
+        "    local: {metric: quality_success_percent, operator: LessThan, threshold: 100, aggregation: Minimum,"
+        " dimensions: {dataset: clinical.lab_results}}\n"
+    )
+    run = run_cli("--output", "json", "quality", "run", cwd=hospital)
+    (labs,) = json.loads(run.stdout)["suites"]
+    assert labs["statistics"]["errored_expectations"] == 1
+    assert labs["statistics"]["success_percent"] == 50.0
+    evaluated = run_cli("--output", "json", "alerts", "evaluate", "--no-notify", cwd=hospital)
+    assert evaluated.returncode in (0, 1), evaluated.stderr
+    (rule,) = json.loads(evaluated.stdout)["rules"]
+    assert (rule["rule"], rule["status"]) == ("labs-quality", "firing")
+    shown = run_cli("--output", "json", "metrics", "show", cwd=hospital, check=0)
+    assert "quality_success_percent" in shown.stdout
