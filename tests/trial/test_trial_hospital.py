@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from helpers import run_cli
 
 
@@ -21,11 +22,17 @@ def test_lake_root_from_an_environment_variable_is_read(hospital: Path) -> None:
     assert (exists_in["success"], exists_in["result"]["unexpected_count"]) == (True, 0)
 
 
-def test_unset_lake_root_variable_is_bad_input(hospital: Path) -> None:
+@pytest.mark.parametrize("command", [["quality", "run"], ["freshness", "check"], ["nightly"]])
+def test_unset_lake_root_variable_is_bad_input(hospital: Path, command: list[str]) -> None:
+    config = hospital / "smartflow.yaml"
+    text = config.read_text().replace(
+        "  ref.patients:", "  ref.patients:\n    freshness: {column: x, max_lag: P1D}"
+    )
+    config.write_text(text)
     env = {k: v for k, v in os.environ.items() if k != "TRIAL_LAKE"}
     exe = Path(sys.executable).with_name("smartflow-gov")
-    proc = subprocess.run([str(exe), "quality", "run"], cwd=hospital, env=env, capture_output=True, text=True)
-    assert proc.returncode == 2
+    proc = subprocess.run([str(exe), *command], cwd=hospital, env=env, capture_output=True, text=True)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "smartflow.yaml:2: " in proc.stderr and "TRIAL_LAKE" in proc.stderr
     assert "Traceback" not in proc.stderr
 
