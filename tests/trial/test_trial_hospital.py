@@ -126,3 +126,26 @@ def test_one_errored_expectation_does_not_silence_the_suites_quality_alert(hospi
     assert (rule["rule"], rule["status"]) == ("labs-quality", "firing")
     shown = run_cli("--output", "json", "metrics", "show", cwd=hospital, check=0)
     assert "quality_success_percent" in shown.stdout
+
+
+def test_a_length_rule_is_enforced_as_a_delta_constraint(hospital: Path) -> None:
+    import pyarrow as pa
+    from deltalake import DeltaTable, write_deltalake
+    from deltalake.exceptions import DeltaError
+
+    (hospital / "expectations/silver/admissions.yaml").write_text(
+        "suite: admissions\ndataset: hospital.clinical.admissions\nexpectations:\n"
+        "  - type: expect_column_value_lengths_to_be_between\n"
+        "    kwargs: {column: admission_id, min_value: 2, max_value: 3}\n"
+    )
+    run_cli("quality", "enforce", "--suite", "admissions", "--apply", cwd=hospital, check=0)
+    table = os.environ["TRIAL_LAKE"] + "/clinical/admissions"
+    checks = [k for k in DeltaTable(table).metadata().configuration if k.startswith("delta.constraints.sfg_")]
+    assert len(checks) == 1
+    plan = run_cli("--output", "json", "quality", "enforce", "--suite", "admissions", cwd=hospital, check=0)
+    (ds,) = json.loads(plan.stdout)["datasets"]
+    assert [c["action"] for c in ds["constraints"]] == ["noop"]  # a second apply changes nothing
+    schema = DeltaTable(table).schema().to_arrow()
+    row = {"admission_id": "A1234", "admitted_at": None, "admit_month": "2026-11"}
+    with pytest.raises(DeltaError, match="failed validation"):
+        write_deltalake(table, pa.Table.from_pylist([row], schema=pa.schema(schema)), mode="append")
