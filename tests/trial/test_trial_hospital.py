@@ -149,3 +149,11 @@ def test_a_length_rule_is_enforced_as_a_delta_constraint(hospital: Path) -> None
     row = {"admission_id": "A1234", "admitted_at": None, "admit_month": "2026-11"}
     with pytest.raises(DeltaError, match="failed validation"):
         write_deltalake(table, pa.Table.from_pylist([row], schema=pa.schema(schema)), mode="append")
+
+
+def test_report_into_a_folder_that_cannot_be_made_is_bad_input(hospital: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    proc = run_cli("report", "audit", "--out", str(blocker / "reports"), cwd=hospital)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and "cannot create report folder" in proc.stderr
