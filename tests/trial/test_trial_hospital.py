@@ -157,3 +157,15 @@ def test_report_into_a_folder_that_cannot_be_made_is_bad_input(hospital: Path, t
     proc = run_cli("report", "audit", "--out", str(blocker / "reports"), cwd=hospital)
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr and "cannot create report folder" in proc.stderr
+
+
+def test_a_partition_key_no_selected_table_has_is_bad_input(hospital: Path) -> None:
+    typo = run_cli("quality", "run", "--suite", "labs", "--partition", "result_dat=2026-11-02", cwd=hospital)
+    assert typo.returncode == 2 and "result_dat" in typo.stderr and "Traceback" not in typo.stderr
+    assert not (hospital / "state/quality/runs").exists() or not any(
+        (hospital / "state/quality/runs").iterdir()
+    )
+    # a value with a space and a slash, in one of two partition columns
+    one = run_cli("--output", "json", "quality", "run", "--partition", "lab_site=Lab A/B", cwd=hospital)
+    (labs,) = json.loads(one.stdout)["suites"]
+    assert labs["partitions"] == {"lab_site": ["Lab A/B"]} and labs["rows_validated"] == 2
