@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from governance.config import Config, Dataset, expand_config, resolve_path
+from governance.config import Config, Dataset, expand_config, expand_env, resolve_path
 from governance.errors import InputError, Location, Problem
 from governance.specs.alerts import ActionGroup, AlertFile, AlertRule
 from governance.specs.classifications import Assignment, ClassificationFile, Label, Rule
@@ -69,8 +69,8 @@ class Project:
 
     @property
     def lake_root(self) -> str:
-        """The lake root as a local absolute path, or an abfss:// URL unchanged."""
-        root = self.config.lake.root
+        """The lake root (`${VAR}` expanded) as a local absolute path, or an abfss:// URL unchanged."""
+        root = expand_env(self.config.lake.root, self.config.lake.where)
         if "://" in root:
             return root.rstrip("/")
         return str(resolve_path(self.root, root))

@@ -80,16 +80,19 @@ def compile_contract(reading: Reading) -> tuple[list[Spec], dict[int, Check], li
     return specs, checks, unrunnable
 
 
-def _engine(project: Project, target: Target, specs: list[Spec]) -> Any:
+def _engine(project: Project, target: Target, specs: list[Spec]) -> tuple[Any, Any]:
+    """The engine holding the contract's dataset, and `Ctx.other`: datasets it references that live on
+    another engine (a SQL table checked against a Delta table) are brought in as `quality run` does."""
     from governance.lake import resolve as lake
     from governance.lake.engines import DuckDBEngine, open_engine
+    from governance.quality import references
+    from governance.specs.expectations import Suite
 
     others = sorted(
         {
             str(s.kwargs["dataset"])
             for s in specs
-            if s.type == "expect_column_values_to_exist_in"
-            and s.kwargs.get("dataset") in project.config.datasets
+            if s.type == references.EXIST_IN and s.kwargs.get("dataset") in project.config.datasets
         }
         - {target.dataset}
     )
@@ -97,10 +100,29 @@ def _engine(project: Project, target: Target, specs: list[Spec]) -> Any:
         fmt = target.spec.format
         kind = "sql" if fmt == "sql" else "spark" if fmt == "spark" else project.config.quality.engine
         kind = kind if kind in ("duckdb", "sql", "spark") else "duckdb"
-        return open_engine(project, kind, [target.dataset, *others])
-    eng = DuckDBEngine(project, others)
-    eng.register_location(lake.DatasetLocation(target.dataset, target.spec, target.uri))
-    return eng
+        near = [d for d in others if references.reachable(project, kind, target.dataset, d)]
+        eng = open_engine(project, kind, [target.dataset, *near])
+    else:
+        near = []
+        eng = DuckDBEngine(project, others)
+        eng.register_location(lake.DatasetLocation(target.dataset, target.spec, target.uri))
+    foreign = [d for d in others if d not in near]
+    if not foreign:
+        return eng, eng.relation
+    suite = Suite.model_validate(
+        {
+            "suite": "contract",
+            "dataset": target.dataset,
+            "expectations": [
+                {"type": s.type, "kwargs": s.kwargs} for s in specs if s.type == references.EXIST_IN
+            ],
+        }
+    )
+    try:
+        return eng, references.bring(project, eng, [suite], foreign)
+    except BaseException:
+        eng.close()
+        raise
 
 
 def test_contract(project: Project, path: Path, dataset: str | None) -> tuple[dict[str, Any], int]:
@@ -115,13 +137,12 @@ def test_contract(project: Project, path: Path, dataset: str | None) -> tuple[di
     name = str(doc.get("id") or odcs.stable_id(target.dataset))
     layer = target.spec.layer
     extra = {"contract": str(path), "problems": reading.problems}
+    all_specs = specs + [o.spec for o in unrunnable]
     try:
-        eng = _engine(project, target, specs)
+        eng, other = _engine(project, target, specs)
     except InfraError as exc:
-        failed_run = results.error_result(
-            name, target.dataset, layer, str(exc), specs + [o.spec for o in unrunnable]
-        )
-        return {**failed_run.dump(), **extra}, ExitCode.INFRA
+        payload = results.error_result(name, target.dataset, layer, str(exc), all_specs).dump()
+        return {**payload, **extra}, ExitCode.INFRA
     try:
         columns = eng.columns(target.dataset)
         ctx = Ctx(
@@ -131,7 +152,7 @@ def test_contract(project: Project, path: Path, dataset: str | None) -> tuple[di
             columns=columns,
             order=[k for k in (target.spec.key or reading.key) if k in columns],
             now=datetime.now(UTC),
-            other=eng.relation,
+            other=other,
         )
         pii = project.pii_columns(target.dataset) if target.declared else set()
         # columns the contract itself classifies as personal data are masked in samples too
@@ -143,10 +164,8 @@ def test_contract(project: Project, path: Path, dataset: str | None) -> tuple[di
         distinct = sorted(set(first.values()))
         run = validate(eng, ctx, [specs[i] for i in distinct], project.config.quality.sample_size, pii)
     except InfraError as exc:
-        failed_run = results.error_result(
-            name, target.dataset, layer, str(exc), specs + [o.spec for o in unrunnable]
-        )
-        return {**failed_run.dump(), **extra}, ExitCode.INFRA
+        payload = results.error_result(name, target.dataset, layer, str(exc), all_specs).dump()
+        return {**payload, **extra}, ExitCode.INFRA
     finally:
         eng.close()
     by_first = dict(zip(distinct, run.outcomes, strict=True))
@@ -161,9 +180,11 @@ def test_contract(project: Project, path: Path, dataset: str | None) -> tuple[di
         if o.error is None:
             o.success = check.passes(o.result.get(check.measure))
     outcomes += unrunnable
-    suite = results.suite_result(name, target.dataset, layer, outcomes, run.queries, run.rows, **extra)
+    payload = results.suite_result(
+        name, target.dataset, layer, outcomes, run.queries, run.rows, **extra
+    ).dump()
     failed = any(not o.success and o.error is None and o.spec.severity == "error" for o in outcomes)
-    return suite.dump(), ExitCode.CHECK_FAILED if failed else ExitCode.OK
+    return payload, ExitCode.CHECK_FAILED if failed else ExitCode.OK
 
 
 def run_tests(project: Project, files: list[Path], dataset: str | None) -> StepResult:

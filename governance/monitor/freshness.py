@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from governance import metrics
 from governance.durations import parse_duration
-from governance.errors import ExitCode, GovernanceError, InfraError
+from governance.errors import ExitCode, GovernanceError, InfraError, InputError
 from governance.lake.connect import describe_error, sql_engine
 from governance.monitor import partitions as parts
 from governance.results import StepResult, worst
@@ -305,13 +305,13 @@ def check(
     names = datasets or [n for n, d in project.config.datasets.items() if d.freshness]
     for n in names:
         if project.dataset(n).freshness is None:
-            from governance.errors import InputError
-
             raise InputError(f"dataset {n} declares no freshness SLA", project.locate(project.dataset(n)))
     entries, found, codes = [], {}, [ExitCode.OK]
     for name in names:
         try:
             entry, found[name] = check_dataset(project, name, now)
+        except InputError:
+            raise  # bad input (an unset ${VAR}, a bad declaration) is exit 2 for the command, not a dataset fault
         except GovernanceError as exc:
             spec = project.dataset(name)
             entry = {

@@ -33,6 +33,19 @@ DIALECT = "postgres"  # DataFusion reads PostgreSQL-style SQL (`~` for regex, do
 _KEY = "delta.constraints."
 
 
+def constraint_sql(node: exp.Expr) -> str:
+    """The expression as `deltalake` can store it: DataFusion evaluates `LENGTH(x)` but cannot write it back
+    into the table's metadata ("Unable to convert expression to string"); `character_length` it can (and
+    Spark SQL reads it too)."""
+
+    def storable(n: exp.Expr) -> exp.Expr:
+        if isinstance(n, exp.Length):
+            return exp.Anonymous(this="character_length", expressions=[n.this])
+        return n
+
+    return node.copy().transform(storable).sql(dialect=DIALECT)
+
+
 @dataclass
 class TablePlan:
     dataset: str
@@ -59,7 +72,7 @@ def desired(suites: list[Suite]) -> tuple[dict[str, dict[str, Any]], list[dict[s
                 skipped.append({"suite": s.suite, "expectation": label, "reason": "warn severity"})
                 continue
             try:
-                sql = predicate(e.type, e.kwargs).sql(dialect=DIALECT)
+                sql = constraint_sql(predicate(e.type, e.kwargs))
             except ValueError as exc:
                 skipped.append({"suite": s.suite, "expectation": label, "reason": str(exc)})
                 continue

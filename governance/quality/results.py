@@ -85,11 +85,13 @@ def record_metrics(state_dir: Path, run: QualityRun, ts: datetime) -> int:
         dims = {"dataset": s.dataset, "layer": s.layer, "suite": s.suite_name}
         stats = s.statistics
         if stats.errored_expectations:
-            # an errored suite has no honest success rate: a 0 % or 100 % would fake a verdict
             metrics.append(
                 Metric("quality_errored_expectations", stats.errored_expectations, dims, ts, run.run_id)
             )
-        elif stats.success_percent is not None:
+        # over the expectations that were judged, as in the run's JSON; None (nothing judged) is not
+        # recorded, since a 0 % or 100 % would fake a verdict. One errored expectation must not
+        # silence the quality alert of the rest of the suite.
+        if stats.success_percent is not None:
             metrics.append(Metric("quality_success_percent", stats.success_percent, dims, ts, run.run_id))
         metrics.append(
             Metric("quality_evaluated_expectations", stats.evaluated_expectations, dims, ts, run.run_id)

@@ -139,6 +139,12 @@ def run(
             suite.seconds = round(time.perf_counter() - t0, 3)
             codes.append(_exit_code(suite))
         suite_results += done
+    unknown = sorted(set(scopes) - {k for s in suite_results for k in (s.partitions or {})})
+    if unknown and not any(s.error for s in suite_results):
+        # a misspelt key would otherwise validate every whole table and report it as that partition
+        raise InputError(
+            f"--partition {', '.join(unknown)}: not a column of {', '.join(sorted(by_dataset))}; nothing recorded"
+        )
     outcome = QualityRun(
         run_id=run_id,
         success=all(s.success for s in suite_results),

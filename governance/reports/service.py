@@ -142,7 +142,10 @@ def render(
     html = _env().get_template(f"{kind}.html.j2").render(m=m, svg=svg, exit_words=EXIT_WORDS)
     day = (m["run"].get("started_at") or m["generated_at"])[:10]
     folder = Path(out) if out else project.reports_dir
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # an --out the user cannot write to is a bad argument, not a crash
+        raise InputError(f"cannot create report folder {folder}: {exc.strerror or exc}") from exc
     html_path = folder / f"{kind}-{day}.html"
     json_path = folder / f"{kind}-{day}.json"
     _write(html_path, html)
