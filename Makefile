@@ -6,7 +6,7 @@ SCALE  ?= 1
 PYTEST_ARGS ?=
 
 SMOKE  ?= /tmp/smartflow-install-check
-PROJECT_FILES := smartflow.yaml glossary classifications expectations manifests alerts policies
+PROJECT_FILES := smartflow.yaml glossary classifications expectations manifests alerts policies domains
 
 .PHONY: install demo nightly test test-fast lint bench clean chromium install-check
 
