@@ -107,6 +107,22 @@ def _tables(schema: str | None) -> tuple[sa.MetaData, dict[str, sa.Table]]:
     return md, t
 
 
+def open_catalog(project: Project, url: str | None, md: sa.MetaData) -> sa.Engine:
+    """The catalog database (through the connection factory) with the tables of `md` created."""
+    local = project.config.catalog.local
+    engine = sql_engine(url or catalog_url(project), local.where)
+    try:
+        if local.schema_ and engine.dialect.name != "sqlite":
+            with engine.begin() as conn:
+                conn.execute(sa.schema.CreateSchema(local.schema_, if_not_exists=True))
+        md.create_all(engine)
+    except sa.exc.SQLAlchemyError as exc:
+        raise InfraError(
+            f"local catalog {shown_url(engine)}: {describe_error(exc, str(engine.url))}"
+        ) from exc
+    return engine
+
+
 def catalog_url(project: Project) -> str:
     local = project.config.catalog.local
     if local.url:
@@ -120,19 +136,8 @@ class LocalBackend(CatalogBackend):
     def __init__(self, project: Project, url: str | None = None) -> None:
         super().__init__(name="local")
         self.project = project
-        schema = project.config.catalog.local.schema_
-        local = project.config.catalog.local
-        self.engine = sql_engine(url or catalog_url(project), local.where)
-        md, self.t = _tables(schema)
-        try:
-            if schema and self.engine.dialect.name != "sqlite":
-                with self.engine.begin() as conn:
-                    conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
-            md.create_all(self.engine)
-        except sa.exc.SQLAlchemyError as exc:
-            raise InfraError(
-                f"local catalog {shown_url(self.engine)}: {describe_error(exc, str(self.engine.url))}"
-            ) from exc
+        md, self.t = _tables(project.config.catalog.local.schema_)
+        self.engine = open_catalog(project, url, md)
 
     def close(self) -> None:
         self.engine.dispose()

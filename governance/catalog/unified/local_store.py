@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from governance.catalog.backends.base import Requests
-from governance.catalog.backends.local import catalog_url
+from governance.catalog.backends.local import open_catalog
 from governance.catalog.plan import Change
 from governance.catalog.unified.model import Obj, Rel, UnifiedState
 from governance.errors import InfraError
@@ -54,18 +54,8 @@ class LocalUnifiedStore:
         self.project = project
         self.requests = Requests()
         self.warnings: list[str] = []
-        schema = project.config.catalog.local.schema_
-        self.engine = sa.create_engine(url or catalog_url(project))
-        md, self.objects, self.rels = _tables(schema)
-        try:
-            if schema and self.engine.dialect.name != "sqlite":
-                with self.engine.begin() as conn:
-                    conn.execute(sa.schema.CreateSchema(schema, if_not_exists=True))
-            md.create_all(self.engine)
-        except sa.exc.SQLAlchemyError as exc:
-            raise InfraError(
-                f"local catalog {self.engine.url.render_as_string(hide_password=True)}: {exc}"
-            ) from exc
+        md, self.objects, self.rels = _tables(project.config.catalog.local.schema_)
+        self.engine = open_catalog(project, url, md)
 
     def close(self) -> None:
         self.engine.dispose()
