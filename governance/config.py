@@ -55,6 +55,7 @@ RESOLVED_ON_USE: tuple[tuple[str, ...], ...] = (
     ("lake", "storage_options", "*"),
     ("notify", "smtp", "username"),
     ("notify", "smtp", "password"),
+    ("spark", "remote"),  # a Spark Connect URL carries its token; a DuckDB run never needs it
 )
 
 
