@@ -174,12 +174,9 @@ def test_delta_partition_values_come_from_the_log_and_unreadable_tables_are_data
 
 
 def test_gx_conformance_on_spark_connect(spark_connect: str) -> None:
-    from governance.lake.spark_session import connect
+    from harness.gx_conformance import run_backend, summary
 
-    try:
-        from governance.quality.conformance import run_backend, summary
-    except ImportError:  # kept next to the tests or benches
-        from conformance import run_backend, summary  # type: ignore[no-redef]
+    from governance.lake.spark_session import connect
 
     cases = run_backend(GX_TESTS, "spark", spark=connect(spark_connect))
     s = summary(cases)
