@@ -60,7 +60,12 @@ def spark_session(project: Project | None = None) -> Any:
     conf = _conf(project)
     if url is not None:
         return connect(url, conf)
-    from pyspark.sql import SparkSession
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise InfraError(
+            f"the spark engine needs pyspark: pip install 'smartflow-gov[spark]' ({exc.name} missing)"
+        ) from exc
 
     active = SparkSession.getActiveSession()
     if active is not None:

@@ -41,7 +41,10 @@ def build() -> list[str]:
     import importlib
     import pkgutil
 
-    import faker.providers.person as person
+    try:
+        import faker.providers.person as person
+    except ImportError as exc:  # a maintainer's tool: the shipped name list needs no faker at run time
+        raise SystemExit("regenerating the name list needs faker: pip install 'smartflow-gov[dev]'") from exc
 
     names: set[str] = set()
     for info in pkgutil.iter_modules(person.__path__):

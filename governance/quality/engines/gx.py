@@ -95,6 +95,13 @@ def validate_frame(
 
 
 def validate_with_gx(project: Project, dataset: str, specs: list[Spec], now: datetime) -> list[Outcome]:
+    try:
+        import great_expectations  # noqa: F401
+        import pandas  # noqa: F401
+    except ImportError as exc:
+        raise InfraError(
+            f"the gx engine needs Great Expectations: pip install 'smartflow-gov[gx]' ({exc.name} missing)"
+        ) from exc
     frame = load_frame(project, dataset)
     return validate_frame(frame, specs, project.pii_columns(dataset), dataset)
 
