@@ -5,9 +5,9 @@ data elements (SPEC §6.7). Loaded like every spec (ruamel line numbers, pydanti
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field
 
 from governance.errors import Location
 from governance.specs.base import Spec
@@ -40,34 +40,27 @@ def _emails(v: list[str]) -> list[str]:
     return v
 
 
+Owners = Annotated[list[str], AfterValidator(_emails)]  # e-mail addresses (mapped through contacts)
+
+
 class DataProduct(Spec):
     name: str = Field(min_length=1)
     type: ProductType = "Analytical"
     description: str = Field(min_length=1)
     business_use: str | None = None
     update_frequency: UpdateFrequency | None = None
-    owners: list[str] = Field(default_factory=list)
+    owners: Owners = Field(default_factory=list)
     datasets: list[str] = Field(default_factory=list, description="its data assets (logical dataset names)")
     terms: list[str] = Field(default_factory=list)
-
-    @field_validator("owners")
-    @classmethod
-    def _owners(cls, v: list[str]) -> list[str]:
-        return _emails(v)
 
 
 class CriticalDataElement(Spec):
     name: str = Field(min_length=1)
     data_type: DataType = "TEXT"
     description: str = Field(min_length=1)
-    owners: list[str] = Field(default_factory=list)
+    owners: Owners = Field(default_factory=list)
     columns: list[str] = Field(default_factory=list, description="dataset.column")
     terms: list[str] = Field(default_factory=list)
-
-    @field_validator("owners")
-    @classmethod
-    def _owners(cls, v: list[str]) -> list[str]:
-        return _emails(v)
 
 
 class DomainFile(Spec):
@@ -75,14 +68,9 @@ class DomainFile(Spec):
     type: DomainType = "FunctionalUnit"
     description: str = Field(min_length=1)
     parent: str | None = None
-    owners: list[str] = Field(default_factory=list)
+    owners: Owners = Field(default_factory=list)
     data_products: list[DataProduct] = Field(default_factory=list)
     critical_data_elements: list[CriticalDataElement] = Field(default_factory=list)
-
-    @field_validator("owners")
-    @classmethod
-    def _owners(cls, v: list[str]) -> list[str]:
-        return _emails(v)
 
 
 Add = Callable[[Location, str], None]
