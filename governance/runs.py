@@ -7,7 +7,6 @@ run). Written by the nightly job, read by reports; neither imports the other.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ def runs_dir(state_dir: Path) -> Path:
 
 def store_run(state_dir: Path, summary: dict[str, Any]) -> Path:
     """runs/<run_id>.json (summary + step payloads) and runs/latest.json; atomic writes."""
+    from governance.lock import write_atomic
     from governance.output import dumps
 
     d = runs_dir(state_dir)
@@ -25,9 +25,7 @@ def store_run(state_dir: Path, summary: dict[str, Any]) -> Path:
     text = dumps(summary)
     path = d / f"{summary['run_id']}.json"
     for target in (path, d / "latest.json"):
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, target)
+        write_atomic(target, text)
     return path
 
 

@@ -271,6 +271,13 @@ class Validator:
         elif not (self.excused("datasets", ds) or self.excused("datasets", target)):
             self.add(where, f"unknown dataset or column '{target}'{_suggest(target, self.p.config.datasets)}")
 
+    def column_target_ref(self, target: str, where: Location, what: str) -> None:
+        """`dataset.column` where a column is required: a bare dataset name is refused."""
+        if target in self.p.config.datasets:
+            self.add(where, f"{what}: '{target}' is a dataset, expected dataset.column")
+        else:
+            self.target_ref(target, where)
+
     def duplicates(self, items: Iterable[Any], key: Callable[[Any], str], what: str) -> None:
         seen: dict[str, Location] = {}
         for item in items:

@@ -1,10 +1,12 @@
-"""`validate` rules of manifests/*.yaml: unique jobs, their datasets and column lineage targets."""
+"""`validate` rules of manifests/*.yaml: unique jobs, their datasets, column lineage targets, and the
+tables a job's SQL names (parsed only: the schema-aware analysis is `lineage build`'s)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from governance.specs.manifests import Manifest
     from governance.validation import Validator
 
 
@@ -19,3 +21,43 @@ def rules(v: Validator) -> None:
             v.target_ref(out, where)
             for src in sources:
                 v.target_ref(src, where)
+        if m.sql:
+            _sql_tables(v, m, m.sql)
+
+
+def _sql_tables(v: Validator, m: Manifest, sql: str) -> None:
+    """A table the SQL reads or writes that is neither a declared dataset, nor listed by the manifest, nor
+    made by the SQL itself (a CTE, a view or temporary table it creates) would leave a hole in the lineage."""
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+
+    from governance.lineage.build import sql_location
+    from governance.lineage.steps import dataset_name
+
+    try:
+        statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
+    except SqlglotError:
+        return  # `lineage build` reports where the SQL does not parse
+    made: set[str] = set()
+    for stmt in statements:
+        made |= {cte.alias_or_name for cte in stmt.find_all(exp.CTE)}
+        if isinstance(stmt, exp.Create) and isinstance(stmt.this, exp.Table):
+            made.add(dataset_name(stmt.this))
+    known = set(v.p.config.datasets) | set(m.inputs) | set(m.outputs) | made
+    reported: set[str] = set()
+    for stmt in statements:
+        for table in stmt.find_all(exp.Table):
+            if not isinstance(table.this, exp.Identifier):
+                continue  # a table function (read_parquet(…)): not a dataset
+            name = dataset_name(table)
+            if name in known or name in reported or v.excused("datasets", name):
+                continue
+            reported.add(name)
+            line = table.this.meta.get("line") or 0
+            where = sql_location(v.p, m, line)
+            v.add(
+                where,
+                f"job {m.job}: the SQL names table '{name}', which is not a declared dataset"
+                f"{v.suggest(name, v.p.config.datasets)}",
+            )

@@ -39,3 +39,5 @@ def rules(v: Validator) -> None:
             v.column_ref(a.dataset, col, where)
             for lb in col_labels:
                 v.label_ref(lb, where, f"{a.dataset}.{col}: ")
+        for i, col in enumerate(a.critical):
+            v.column_ref(a.dataset, col, v.at(a, "critical", i))

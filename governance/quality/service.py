@@ -64,6 +64,19 @@ def _specs(suite: Suite) -> list[Spec]:
     return [Spec(e.type, dict(e.kwargs), e.severity, dict(e.meta)) for e in suite.expectations]
 
 
+def _check_engine_fits(project: Project, chosen: list[Suite], kind: str, source: str) -> None:
+    """The `sql` engine runs where a SQL connection holds the table: asking it to check lake files is
+    a wrong argument (exit 2), not an outage."""
+    if kind != "sql":
+        return
+    files = sorted({s.dataset for s in chosen if project.dataset(s.dataset).format not in ("sql", "spark")})
+    if files:
+        raise InputError(
+            f"{source} sql checks tables of a SQL connection; {', '.join(files)} "
+            f"{'is' if len(files) == 1 else 'are'} files in the lake (use duckdb or spark, or --dataset)"
+        )
+
+
 def _engine_kind(project: Project, dataset: str, requested: str) -> str:
     fmt = project.dataset(dataset).format
     if requested == "gx":
@@ -112,6 +125,7 @@ def run(
     if kind not in ENGINES:
         raise InputError(f"unknown engine {kind!r} (one of {', '.join(ENGINES)})")
     chosen = select_suites(project, suites, datasets)
+    _check_engine_fits(project, chosen, kind, "--engine" if engine else "quality.engine")
     scopes = parse_partitions(partitions)
     started = datetime.now(UTC)
     run_id = started.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]

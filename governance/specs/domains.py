@@ -82,7 +82,7 @@ def cross_check(
     term_domains: dict[str, str | None],
     at: At,
     add: Add,
-    target_ref: Callable[[str, Location], None],
+    column_ref: Callable[[str, Location, str], None],
     dataset_ref: Callable[[str, Location], bool],
     excused: Callable[[str, str], bool],
 ) -> None:
@@ -120,7 +120,7 @@ def cross_check(
                 if "." not in col:
                     add(where, f"critical data element '{c.name}': expected dataset.column, got '{col}'")
                 else:
-                    target_ref(col, where)
+                    column_ref(col, where, f"critical data element '{c.name}'")
             term_refs(d, "critical_data_elements", i, c.terms)
 
 

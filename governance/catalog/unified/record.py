@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -96,9 +95,6 @@ class RelationshipRecord:
         self.entries.pop(object_id, None)
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(
-            json.dumps({"version": VERSION, "objects": self.entries}, sort_keys=True), encoding="utf-8"
-        )
-        os.replace(tmp, self.path)
+        from governance.lock import write_atomic
+
+        write_atomic(self.path, json.dumps({"version": VERSION, "objects": self.entries}, sort_keys=True))

@@ -12,7 +12,7 @@ def rules(v: Validator) -> None:
     from governance.specs.domains import cross_check
 
     term_domains = {t.name: t.domain or g.domain for g in v.p.glossaries for t in g.terms}
-    cross_check(v.p.domain_files, term_domains, v.at, v.add, v.target_ref, v.dataset_ref, v.excused)
+    cross_check(v.p.domain_files, term_domains, v.at, v.add, v.column_target_ref, v.dataset_ref, v.excused)
     declared = {d.domain for d in v.p.domain_files}
     for g in v.p.glossaries:
         if g.domain and g.domain not in declared:
