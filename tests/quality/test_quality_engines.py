@@ -86,6 +86,16 @@ def test_gx_engine_agrees_on_tiny_lake(tiny: Path) -> None:
             assert value == ours[name], name
 
 
+def test_gx_engine_keeps_stderr_for_our_messages(tiny: Path) -> None:
+    """GX's progress bars and the warnings of the libraries it imports are not the user's business."""
+    from helpers import run_cli
+
+    proc = run_cli("--config", str(tiny), "quality", "run", "--engine", "gx")
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "Calculating Metrics" not in proc.stderr
+    assert "Warning" not in proc.stderr, proc.stderr
+
+
 def test_tsql_rendering_for_synapse() -> None:
     import sqlglot
     from sqlglot import exp

@@ -9,6 +9,7 @@ as not evaluated.
 from __future__ import annotations
 
 import os
+import warnings
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,10 @@ from governance.project import Project
 from governance.quality.runner import Outcome, Spec, mask_observed, referenced_columns
 
 EXTENSIONS = {"expect_column_values_to_exist_in", "expect_column_max_to_be_recent"}
+
+
+# GX imports pyspark when it is installed, and pyspark warns about the pandas version: not ours to say
+warnings.filterwarnings("ignore", message="PySpark does not yet fully support", category=FutureWarning)
 
 
 def load_frame(project: Project, dataset: str) -> Any:
@@ -52,9 +57,11 @@ def validate_frame(
     """Validate a pandas DataFrame with GX 1.x; results in our Outcome shape (PII samples masked)."""
     os.environ.setdefault("TQDM_DISABLE", "1")
     import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
     context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)  # stderr is for our messages
     source = context.data_sources.add_pandas("smartflow")
     batch_def = source.add_dataframe_asset("dataset").add_batch_definition_whole_dataframe("all")
     batch = batch_def.get_batch(batch_parameters={"dataframe": frame})
