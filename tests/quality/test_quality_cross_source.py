@@ -175,3 +175,19 @@ def test_connection_killed_mid_query_is_an_error_not_a_failure(
     # the Delta dataset was still evaluated, with its real failures
     assert by_suite["orders"]["statistics"]["errored_expectations"] == 0
     assert by_suite["orders"]["statistics"]["unsuccessful_expectations"] == 5
+
+
+@pytest.mark.slow
+def test_spark_checks_delta_rows_against_postgres_keys(warehouse: tuple[Path, str]) -> None:
+    """On Spark the referenced key set (here read from PostgreSQL) is loaded as a temporary view of the
+    Spark session: the counts equal those of the same suite on DuckDB over Delta."""
+    config, _ = warehouse
+    root = config.parent
+    _suite_on(root, "orders_pg_people", "silver.orders", "gold.people_wh")
+    project = load_project(config)
+    reference = _counts(run(project, suites=["orders"]).payload, "orders")
+    spark = run(project, suites=["orders_pg_people"], engine="spark")
+    s = spark.payload["suites"][0]
+    assert s.get("error") is None and s["statistics"]["errored_expectations"] == 0, s
+    assert _counts(spark.payload, "orders_pg_people") == reference
+    assert "jane" not in str(spark.payload)
