@@ -1,5 +1,5 @@
 """A local, stateful Purview Data Map + Scanning server for tests and benchmarks (127.0.0.1 only).
-One file on purpose (it is over 600 lines): bench/catalog.py runs it as a script in its own process.
+Over 600 lines on purpose: one API in one file, and bench/catalog.py runs it as a script in its own process.
 
 It implements only the endpoints smartflow-gov uses, with Atlas's rules where they matter to a client
 (unique qualified names, upsert of bulk entities, 409 on existing terms/typedefs/assignments, symmetric
@@ -29,17 +29,16 @@ from __future__ import annotations
 import json
 import re
 import sys
-import threading
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlparse
+from urllib.parse import parse_qsl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from azure_contracts import validate_request, validate_response  # noqa: E402
+from faulty_http import FaultyJsonServer  # noqa: E402
 
 DATAMAP = "purview/data-plane/Azure.Analytics.Purview.DataMap/stable/2023-09-01/purviewdatamap.json"
 SCANNING = "purview/data-plane/Azure.Analytics.Purview.Scanning/stable/2023-09-01/scanningService.json"
@@ -73,15 +72,6 @@ class ApiError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
-
-
-@dataclass
-class Fault:
-    method: str
-    path_contains: str
-    kind: str  # "429" | "503" | "drop"
-    times: int = 1
-    retry_after: int = 1
 
 
 @dataclass
@@ -125,46 +115,26 @@ class State:
             self.children.setdefault(parent, {}).setdefault(inverse, set()).add(child)
 
 
-class PurviewServer:
+class PurviewServer(FaultyJsonServer):
     """Start with `with PurviewServer() as srv:`; `srv.endpoint` is the account endpoint."""
 
     def __init__(self) -> None:
         self.state = State()
         for name, supers in BUILTIN_ENTITY_TYPES.items():
             self.state.entity_defs[name] = {"name": name, "category": "ENTITY", "superTypes": supers}
-        self.lock = threading.RLock()
-        self.faults: list[Fault] = []
-        self.contract_errors: list[str] = []
-        self.requests: list[tuple[str, str, int]] = []
-        self.reads = 0
-        self.writes = 0
         self.max_page = 1000  # items per page of a limit/offset list, whatever `limit` asks
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        super().__init__()
 
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+    def is_read(self, method: str, path: str) -> bool:
+        return method == "GET" or path.endswith("/search/query")  # a search reads
 
-    def __enter__(self) -> PurviewServer:
-        self.thread.start()
-        return self
+    def throttled_body(self, status: int) -> Any:
+        return {"error": {"code": "Throttled" if status == 429 else "Unavailable"}}
 
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def reset_counts(self) -> None:
-        with self.lock:
-            self.requests.clear()
-            self.reads = self.writes = 0
-
-    def inject(
-        self, method: str, path_contains: str, kind: str, times: int = 1, retry_after: int = 1
-    ) -> None:
-        with self.lock:
-            self.faults.append(Fault(method.upper(), path_contains, kind, times, retry_after))
+    def error_body(self, exc: Exception) -> tuple[int, Any] | None:
+        if isinstance(exc, ApiError):
+            return exc.status, {"errorCode": f"ATLAS-{exc.status}", "errorMessage": exc.message}
+        return None
 
     # --- test inspection ---------------------------------------------------------------------------
     def term_by_name(self, name: str) -> dict[str, Any] | None:
@@ -173,75 +143,6 @@ class PurviewServer:
     def entity_by_qn(self, type_name: str, qn: str) -> dict[str, Any] | None:
         guid = self.state.qn.get((type_name, qn))
         return self.state.entities.get(guid) if guid else None
-
-    # --- HTTP --------------------------------------------------------------------------------------
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                return
-
-            def _respond(
-                self, status: int, payload: Any = None, headers: dict[str, str] | None = None
-            ) -> None:
-                data = b"" if payload is None else json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _handle(self) -> None:
-                method = self.command
-                url = urlparse(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                fault = server._fault(method, url.path)
-                with server.lock:
-                    if method == "GET" or url.path.endswith("/search/query"):  # a search reads
-                        server.reads += 1
-                    else:
-                        server.writes += 1
-                if fault and fault.kind in ("429", "503"):
-                    status = int(fault.kind)
-                    server.requests.append((method, url.path, status))
-                    hdr = {"Retry-After": str(fault.retry_after)} if status == 429 else {}
-                    self._respond(
-                        status, {"error": {"code": "Throttled" if status == 429 else "Unavailable"}}, hdr
-                    )
-                    return
-                try:
-                    status, payload = server.dispatch(method, url.path, url.query, raw, self.headers)
-                except ApiError as exc:
-                    status, payload = (
-                        exc.status,
-                        {"errorCode": f"ATLAS-{exc.status}", "errorMessage": exc.message},
-                    )
-                except Exception as exc:  # a server bug must be loud
-                    server.contract_errors.append(f"server error on {method} {url.path}: {exc!r}")
-                    status, payload = 500, {"errorMessage": repr(exc)}
-                server.requests.append((method, url.path, status))
-                if fault and fault.kind == "drop":
-                    self.close_connection = True
-                    return  # applied, but the client never hears back
-                self._respond(status, payload)
-
-            do_GET = do_POST = do_PUT = do_DELETE = _handle  # noqa: N815
-
-        return Handler
-
-    def _fault(self, method: str, path: str) -> Fault | None:
-        with self.lock:
-            for f in self.faults:
-                if f.times > 0 and f.method == method and f.path_contains in path:
-                    f.times -= 1
-                    return f
-        return None
 
     def dispatch(self, method: str, path: str, query: str, raw: bytes, headers: Any) -> tuple[int, Any]:
         if headers.get("Authorization") != f"Bearer {TOKEN}":

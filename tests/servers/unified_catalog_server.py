@@ -25,19 +25,18 @@ import copy
 import json
 import re
 import sys
-import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlparse
+from urllib.parse import parse_qsl, urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from azure_contracts import _raw, find_operation, validate_schema  # noqa: E402
+from faulty_http import FaultyJsonServer  # noqa: E402
 
 SPEC = (
     "purviewdatagovernance/data-plane/Azure.Analytics.Purview.UnifiedCatalog/preview/"
@@ -85,15 +84,6 @@ class ApiError(Exception):
 
 
 @dataclass
-class Fault:
-    method: str
-    path_contains: str
-    kind: str  # "429" | "503" | "drop"
-    times: int = 1
-    retry_after: int = 1
-
-
-@dataclass
 class State:
     objects: dict[str, dict[str, dict[str, Any]]] = field(
         default_factory=lambda: {k: {} for k in COLLECTIONS.values()}
@@ -106,44 +96,28 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-class UnifiedCatalogServer:
+class UnifiedCatalogServer(FaultyJsonServer):
     """Start with `with UnifiedCatalogServer() as srv:`; `srv.endpoint` is the Unified Catalog endpoint."""
 
     def __init__(self, page_size: int = 3) -> None:
         self.page_size = page_size
         self.state = State()
-        self.lock = threading.RLock()
-        self.faults: list[Fault] = []
-        self.contract_errors: list[str] = []
-        self.requests: list[tuple[str, str, int]] = []
-        self.reads = 0
-        self.writes = 0
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        super().__init__()
 
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+    def is_read(self, method: str, path: str) -> bool:
+        return method == "GET" or path.endswith(("/query", "/facets"))
 
-    def __enter__(self) -> UnifiedCatalogServer:
-        self.thread.start()
-        return self
+    def throttled_body(self, status: int) -> Any:
+        code = "TooManyRequests" if status == 429 else "ServiceUnavailable"
+        return {"error": {"code": code, "message": "try again later"}}
 
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def error_body(self, exc: Exception) -> tuple[int, Any] | None:
+        if isinstance(exc, ApiError):
+            return exc.status, {"error": {"code": exc.code, "message": exc.message}}
+        return None
 
-    def reset_counts(self) -> None:
-        with self.lock:
-            self.requests.clear()
-            self.reads = self.writes = 0
-
-    def inject(
-        self, method: str, path_contains: str, kind: str, times: int = 1, retry_after: int = 1
-    ) -> None:
-        with self.lock:
-            self.faults.append(Fault(method.upper(), path_contains, kind, times, retry_after))
+    def answered(self, method: str, path: str, status: int, payload: Any) -> None:
+        self._check_response(method, path, status, payload)
 
     # --- test inspection and "portal" edits ----------------------------------------------------------
     def of(self, kind: str) -> list[dict[str, Any]]:
@@ -200,72 +174,6 @@ class UnifiedCatalogServer:
         return self.portal_create(
             "data_asset", {"name": name, "type": "General", "source": {"type": "AdlsGen2", "fqn": fqn}}
         )
-
-    # --- HTTP ---------------------------------------------------------------------------------------
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                return
-
-            def _respond(
-                self, status: int, payload: Any = None, headers: dict[str, str] | None = None
-            ) -> None:
-                data = b"" if payload is None else json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _handle(self) -> None:
-                method = self.command
-                url = urlparse(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                fault = server._fault(method, url.path)
-                with server.lock:
-                    if method == "GET" or url.path.endswith(("/query", "/facets")):
-                        server.reads += 1
-                    else:
-                        server.writes += 1
-                if fault and fault.kind in ("429", "503"):
-                    status = int(fault.kind)
-                    server.requests.append((method, url.path, status))
-                    hdr = {"Retry-After": str(fault.retry_after)} if status == 429 else {}
-                    code = "TooManyRequests" if status == 429 else "ServiceUnavailable"
-                    self._respond(status, {"error": {"code": code, "message": "try again later"}}, hdr)
-                    return
-                try:
-                    status, payload = server.dispatch(method, url.path, url.query, raw, self.headers)
-                except ApiError as exc:
-                    status, payload = exc.status, {"error": {"code": exc.code, "message": exc.message}}
-                except Exception as exc:  # a server bug must be loud
-                    server.contract_errors.append(f"server error on {method} {url.path}: {exc!r}")
-                    status, payload = 500, {"error": {"code": "InternalError", "message": repr(exc)}}
-                server._check_response(method, url.path, status, payload)
-                server.requests.append((method, url.path, status))
-                if fault and fault.kind == "drop":
-                    self.close_connection = True
-                    return  # applied, but the client never hears back
-                self._respond(status, payload)
-
-            do_GET = do_POST = do_PUT = do_DELETE = _handle  # noqa: N815
-
-        return Handler
-
-    def _fault(self, method: str, path: str) -> Fault | None:
-        with self.lock:
-            for f in self.faults:
-                if f.times > 0 and f.method == method and f.path_contains in path:
-                    f.times -= 1
-                    return f
-        return None
 
     # --- contract -----------------------------------------------------------------------------------
     def _check_response(self, method: str, path: str, status: int, payload: Any) -> None:
