@@ -150,16 +150,13 @@ def access_check(project: Project, sources: list[str] | None = None) -> StepResu
     payload["checked"] = bool(payload["sources"])
     if not payload["checked"]:
         payload["reason"] = "; ".join(f"{s['source']}: {s['reason']}" for s in payload["skipped"])
-    code = worst(
-        ExitCode.CHECK_FAILED if payload["violations"] else ExitCode.OK,
-        ExitCode.INFRA if payload["errors"] else ExitCode.OK,
-    )
+    code = _exit_code(found=bool(payload["violations"]), errors=bool(payload["errors"]))
     lines = [
         f"{v['source']}: {v['principal']} can read {v['dataset']} ({v['label']}) via {v['via']} at {v['scope']}\n"
         f"  fix: {v['fix']}"
         for v in payload["violations"]
     ]
-    lines += [f"error: {e['dataset']}: {e['error']}" for e in payload["errors"]]
+    lines += _error_lines(payload["errors"])
     lines += [f"skipped {s['source']}: {s['reason']}" for s in payload["skipped"]]
     text = "\n".join(lines) or f"no access violations ({', '.join(payload['sources'])})"
     return StepResult(payload, code, text=text)
@@ -178,18 +175,24 @@ def posture_check(project: Project) -> StepResult:
     payload = {"findings": found["findings"], "accounts": found["accounts"], "errors": found["errors"]}
     if not project.posture_files:
         payload["reason"] = "no policies/posture.yaml"
-    code = worst(
-        ExitCode.CHECK_FAILED if found["findings"] else ExitCode.OK,
-        ExitCode.INFRA if found["errors"] else ExitCode.OK,
-    )
+    code = _exit_code(found=bool(found["findings"]), errors=bool(found["errors"]))
     lines = [
         f"{f['account']}{'/' + f['container'] if f.get('container') else ''}: {f['setting']} is {f['actual']}, "
         f"expected {f['expected']} ({', '.join(f['datasets'])})\n  fix: {f['fix']}"
         for f in found["findings"]
     ]
-    lines += [f"error: {e['dataset']}: {e['error']}" for e in found["errors"]]
+    lines += _error_lines(found["errors"])
     return StepResult(
         payload,
         code,
         text="\n".join(lines) or f"{len(found['accounts'])} account(s) match the posture policy",
     )
+
+
+def _exit_code(found: bool, errors: bool) -> int:
+    """1 on a violation or finding, 3 when a source could not be read (outage wins: SPEC §6.1)."""
+    return worst(ExitCode.CHECK_FAILED if found else ExitCode.OK, ExitCode.INFRA if errors else ExitCode.OK)
+
+
+def _error_lines(errors: list[dict[str, Any]]) -> list[str]:
+    return [f"error: {e['dataset']}: {e['error']}" for e in errors]
