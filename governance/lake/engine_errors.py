@@ -41,17 +41,25 @@ def is_lost(exc: BaseException) -> bool:
     # Arrow stream whose file is gone ("IOError: Could not open …"); py4j: the Spark driver went away
     if name in ("IOException", "ConnectionException", "InterruptException", "Py4JNetworkError"):
         return True
-    # Spark Connect (gRPC): the server is down or stopped answering
-    code = getattr(exc, "_grpc_status_code", None) or getattr(exc, "code", None)
-    with contextlib.suppress(Exception):
-        code = code() if callable(code) else code
-    if getattr(code, "name", None) in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
+    if _grpc_status(exc) in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):  # Spark Connect: the server is gone
         return True
     return "duckdb" in type(exc).__module__ and ("IOError:" in str(exc) or "IO Error:" in str(exc))
 
 
-def failure(kind: str, exc: Exception) -> InfraError:
-    """An engine's exception as the dataset error it causes (quoted values masked)."""
+def _grpc_status(exc: BaseException) -> str | None:
+    """The gRPC status name of a Spark Connect error (or of a raw gRPC error), if it is one."""
+    code = getattr(exc, "_grpc_status_code", None) or getattr(exc, "code", None)
+    with contextlib.suppress(Exception):
+        code = code() if callable(code) else code
+    name = getattr(code, "name", None)
+    return name if isinstance(name, str) else None
+
+
+def failure(kind: str, exc: Exception, where: str | None = None) -> InfraError:
+    """An engine's exception as the dataset error it causes (quoted values masked). A lost engine whose
+    server is known (`where`, host:port) is named by it: a gRPC error's own text is no help."""
+    if where and is_lost(exc):
+        return EngineLost(f"{kind} engine at {where} lost ({_grpc_status(exc) or type(exc).__name__})")
     first = scrub(str(exc)).strip().splitlines()
     error = EngineLost if is_lost(exc) else InfraError
     return error(f"{kind} query failed: {type(exc).__name__}: {first[0] if first else ''}")

@@ -62,6 +62,7 @@ class Engine(ABC):
         self.queries = 0  # how many queries this engine ran (reported as "queries")
         self.log: list[str] = []  # the SQL it ran, for -v logs (sensitive literals masked)
         self.sensitive: set[str] = set()  # columns whose values never appear in logged SQL
+        self.server: str | None = None  # host:port of a remote server, for messages
 
     @abstractmethod
     def relation(self, dataset: str) -> exp.Table: ...
@@ -89,7 +90,7 @@ class Engine(ABC):
         except InfraError:
             raise
         except Exception as exc:  # engine-specific error types
-            raise failure(self.kind, exc) from exc
+            raise failure(self.kind, exc, self.server) from exc
 
     def run_statement(self, statement: exp.Expr | str) -> None:
         """A statement that returns no rows (CREATE, DROP), counted and logged like a query."""
@@ -209,7 +210,7 @@ class DuckDBEngine(Engine):
         except InfraError:
             raise
         except Exception as exc:  # the session's own errors (a lost server, a path it cannot read)
-            raise failure(self.kind, exc) from exc
+            raise failure(self.kind, exc, self.server) from exc
 
     def _register(self, project: Project, dataset: str) -> None:
         loc = resolve.locate(project, dataset)
@@ -458,7 +459,7 @@ class SparkEngine(Engine):
         except InfraError:
             raise
         except Exception as exc:  # the session's own errors (a lost server, a path it cannot read)
-            raise failure(self.kind, exc) from exc
+            raise failure(self.kind, exc, self.server) from exc
 
     def _register(self, project: Project, dataset: str) -> None:
         loc = resolve.locate(project, dataset)
@@ -530,7 +531,7 @@ class SparkEngine(Engine):
         try:
             write_parquet(self.spark, self.sql(query), folder)
         except Exception as exc:
-            raise failure(self.kind, exc) from exc
+            raise failure(self.kind, exc, self.server) from exc
         return True
 
     def _run(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -562,9 +563,10 @@ def open_engine(project: Project, kind: str, datasets: list[str]) -> Engine:
         tables = {d: str(project.dataset(d).table) for d in datasets}
         return SQLEngine(conn.resolved_url(), tables, conn.where)
     if kind == "spark":
-        from governance.lake.spark_session import spark_session
+        from governance.lake.spark_session import server_address, spark_session
 
         engine = SparkEngine(spark_session(project))
+        engine.server = server_address(project)
         for d in datasets:
             engine.register(project, d)
         return engine
