@@ -16,6 +16,7 @@ that writes where the data is (Spark: `<lake root>/_quarantine/<dataset>`), else
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -178,7 +179,8 @@ def commit_files(uri: str, folder: str, storage_options: dict[str, str] | None, 
             )
         )
     if rows == 0 or schema is None:
-        fs.delete_dir(f"{base}/{folder}")
+        with contextlib.suppress(FileNotFoundError):
+            fs.delete_dir(f"{base}/{folder}")
         return 0
     props = CommitProperties(custom_metadata={"smartflow.run_id": run_id})
     opts = storage_options or None
