@@ -155,7 +155,7 @@ def commit_files(uri: str, folder: str, storage_options: dict[str, str] | None, 
     from deltalake import DeltaTable, Schema
     from deltalake.transaction import AddAction, CommitProperties, RemoveAction, create_table_with_add_actions
 
-    fs, base = _filesystem(uri)
+    fs, base = _filesystem(uri, storage_options or {})
     adds: list[AddAction] = []
     schema = None
     rows = 0
@@ -205,13 +205,27 @@ def _add_new_columns(table: Any, schema: Any) -> None:
         table.alter.add_columns([Field(f.name, f.type, nullable=True) for f in new])
 
 
-def _filesystem(uri: str) -> tuple[Any, str]:
+def _filesystem(uri: str, options: dict[str, str]) -> tuple[Any, str]:
+    """pyarrow's filesystem for `uri`; for abfss:// the lake's account key or SAS token when the storage
+    options hold one, else Azure's default credential chain (environment, managed identity, CLI)."""
     import pyarrow.fs as pafs
 
     try:
-        return pafs.FileSystem.from_uri(uri)
+        fs, path = pafs.FileSystem.from_uri(uri)
+        opts = {k.lower().removeprefix("azure_storage_"): v for k, v in options.items()}
+        if uri.startswith(("abfs://", "abfss://")) and (opts.get("account_key") or opts.get("sas_token")):
+            account = opts.get("account_name") or uri.split("@", 1)[1].split(".", 1)[0]
+            secret = (
+                {"account_key": opts["account_key"]}
+                if opts.get("account_key")
+                else {"sas_token": opts["sas_token"]}
+            )
+            fs = pafs.AzureFileSystem(account_name=account, **secret)
+        return fs, path
     except (ValueError, OSError) as exc:
-        raise InfraError(f"quarantine table {uri}: cannot list its files here ({exc})") from exc
+        raise InfraError(
+            f"quarantine table {uri}: cannot list its files here ({type(exc).__name__})"
+        ) from None
 
 
 def _selector(path: str) -> Any:
