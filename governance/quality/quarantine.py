@@ -72,7 +72,7 @@ def write(
     query = _failing_rows(ctx, failing)
     folder = f"{uri.rstrip('/')}/{run_id}"
     if engine.write_parquet(_stored_rows(query, ctx, failing, run_id, now, pii), folder):
-        return commit_files(uri, run_id, storage_options, run_id)
+        return commit_files(uri, run_id, storage_options)
     return _append_here(engine, query, ctx, failing, uri, run_id, now, pii, storage_options)
 
 
@@ -147,8 +147,8 @@ def _masked(value: exp.Expr) -> exp.Expr:
     return exp.Concat(expressions=[shape, more])
 
 
-def commit_files(uri: str, folder: str, storage_options: dict[str, str] | None, run_id: str) -> int:
-    """Commit the Parquet files the engine wrote into `<uri>/<folder>/` to the Delta table at `uri`
+def commit_files(uri: str, run_id: str, storage_options: dict[str, str] | None) -> int:
+    """Commit the Parquet files the engine wrote into `<uri>/<run_id>/` to the Delta table at `uri`
     (created on first use; columns new to it are added), reading only the files' names, sizes and
     footers. Returns the rows they hold; an empty result leaves no folder and no commit."""
     import pyarrow.parquet as pq
@@ -156,6 +156,7 @@ def commit_files(uri: str, folder: str, storage_options: dict[str, str] | None, 
     from deltalake.transaction import AddAction, CommitProperties, RemoveAction, create_table_with_add_actions
 
     fs, base = _filesystem(uri, storage_options or {})
+    folder = run_id
     adds: list[AddAction] = []
     schema = None
     rows = 0
