@@ -146,6 +146,7 @@ def main() -> None:
     parser.add_argument("--worker-memory", default="1g", help="memory of each worker (1 core each)")
     parser.add_argument("--timeout", type=float, default=7200, help="seconds allowed per run")
     parser.add_argument("--per-query", action="store_true", help="time each query of the transactions suite")
+    parser.add_argument("--remote", help="a running Spark Connect server (sc://…) instead of local clusters")
     args = parser.parse_args()
 
     from quality import demo_config
@@ -159,6 +160,13 @@ def main() -> None:
     )
     base = best(lake, "duckdb", {}, args.repeat, args.timeout)
     show("duckdb", base, base)
+    if args.remote:  # a running server instead of local clusters; it must read the lake's folder
+        show(
+            "spark, --remote",
+            best(lake, "spark", no_jvm_env(SPARK_REMOTE=args.remote), args.repeat, args.timeout),
+            base,
+        )
+        return
     executor = f"{max(512, int(_megabytes(args.worker_memory) * 0.75))}m"
     for n in [int(w) for w in args.workers.split(",") if w]:
         with SparkCluster(workers=n, worker_memory=args.worker_memory, executor_memory=executor) as cluster:
