@@ -375,7 +375,8 @@ class SmtpConfig(Spec):
 
 class NotifyConfig(Spec):
     smtp: SmtpConfig | None = Field(
-        None, description="e-mail receivers of action groups are notified only when an SMTP server is configured"
+        None,
+        description="e-mail receivers of action groups are notified only when an SMTP server is configured",
     )
     webhook_timeout_seconds: float = Field(10, gt=0)
     max_retries: int = Field(2, ge=0)
@@ -383,10 +384,18 @@ class NotifyConfig(Spec):
 
 class QualityConfig(Spec):
     engine: Literal["duckdb", "sql", "spark", "gx"] = Field(
-        "duckdb", description="default engine of `quality run` (sql/spark datasets always run where they live)"
+        "duckdb",
+        description="default engine of `quality run` (sql/spark datasets always run where they live)",
     )
     sample_size: int = Field(
-        20, ge=0, description="unexpected rows sampled per failing expectation (0: counts only, no sample query)"
+        20,
+        ge=0,
+        description="unexpected rows sampled per failing expectation (0: counts only, no sample query)",
+    )
+    quarantine: str | None = Field(
+        None,
+        description="folder of the `--quarantine` Delta tables, one per dataset (${VAR} allowed; default: "
+        "state_dir/quality/quarantine, or <lake root>/_quarantine on the spark engine)",
     )
 
 
@@ -394,7 +403,8 @@ class SparkConfig(Spec):
     """`spark:` — where the spark engine runs (SPEC §6.3; see governance/lake/spark_session.py)."""
 
     remote: str | None = Field(
-        None, description="Spark Connect URL sc://host:port/;token=${VAR} (absent: SPARK_REMOTE, active, local)"
+        None,
+        description="Spark Connect URL sc://host:port/;token=${VAR} (absent: SPARK_REMOTE, active, local)",
     )
     conf: dict[str, str | int | float | bool] = Field(default_factory=dict, description="Spark SQL settings")
 

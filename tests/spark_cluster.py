@@ -42,7 +42,8 @@ def _listening(port: int) -> bool:
 
 
 class SparkCluster:
-    """`with SparkCluster(workers=1) as cluster: cluster.url` → "sc://127.0.0.1:<port>"."""
+    """`with SparkCluster(workers=1) as cluster: cluster.url` → "sc://127.0.0.1:<port>". With workers=0,
+    only a Connect server running Spark in its own JVM (`local[1]`): one process, quicker to start."""
 
     def __init__(self, workers: int = 1, worker_memory: str = "1g", executor_memory: str = "768m") -> None:
         self.workers = workers
@@ -87,6 +88,27 @@ class SparkCluster:
     def start(self) -> SparkCluster:
         if connect_jar() is None:
             raise RuntimeError(f"no spark-connect jar in {spark_home() / 'jars'} (pyspark < 4?)")
+        master = self._start_standalone() if self.workers else "local[1]"
+        bin_dir = spark_home() / "bin"
+        self.port = free_port()
+        self._start(
+            "connect",
+            [str(bin_dir / "spark-submit"), "--class", CONNECT_CLASS, "--name", "smartflow-test-connect",
+             "--master", master,
+             "--conf", f"spark.connect.grpc.binding.port={self.port}",
+             "--conf", "spark.connect.grpc.binding.address=127.0.0.1",
+             "--conf", "spark.driver.memory=512m",
+             "--conf", f"spark.executor.memory={self.executor_memory}",
+             "--conf", "spark.executor.cores=1",
+             "--conf", "spark.ui.enabled=false",
+             "--conf", "spark.sql.shuffle.partitions=4",
+             "--conf", "spark.sql.session.timeZone=UTC"],
+        )  # fmt: skip
+        self._wait("connect server", lambda: _listening(self.port))
+        return self
+
+    def _start_standalone(self) -> str:
+        """A master and the workers; returns the master's URL."""
         bin_dir = spark_home() / "bin"
         master_port = free_port()
         master = f"spark://127.0.0.1:{master_port}"
@@ -105,22 +127,13 @@ class SparkCluster:
             )  # fmt: skip
         master_log = self.dir / "master.log"
         self._wait("workers", lambda: master_log.read_text().count("Registering worker") >= self.workers)
-        self.port = free_port()
-        self._start(
-            "connect",
-            [str(bin_dir / "spark-submit"), "--class", CONNECT_CLASS, "--name", "smartflow-test-connect",
-             "--master", master,
-             "--conf", f"spark.connect.grpc.binding.port={self.port}",
-             "--conf", "spark.connect.grpc.binding.address=127.0.0.1",
-             "--conf", "spark.driver.memory=512m",
-             "--conf", f"spark.executor.memory={self.executor_memory}",
-             "--conf", "spark.executor.cores=1",
-             "--conf", "spark.ui.enabled=false",
-             "--conf", "spark.sql.shuffle.partitions=4",
-             "--conf", "spark.sql.session.timeZone=UTC"],
-        )  # fmt: skip
-        self._wait("connect server", lambda: _listening(self.port))
-        return self
+        return master
+
+    def kill_connect_server(self) -> None:
+        """SIGKILL the Connect server (the last process started), as a crash would."""
+        proc = self.procs[-1]
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
     def stop(self) -> None:
         for proc in reversed(self.procs):

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from governance.errors import InfraError, InputError, Location
 from governance.lake import resolve
 from governance.lake.connect import describe_error, sql_engine
+from governance.lake.engine_errors import EngineLost, failure, is_lost, scrub
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -44,41 +45,6 @@ if TYPE_CHECKING:
 
 EngineKind = Literal["duckdb", "sql", "spark"]
 log = logging.getLogger("governance.lake.engines")
-
-
-def scrub(message: str) -> str:
-    """An engine error message with every quoted literal masked: errors such as "could not convert
-    'jane@x.org'" may quote a data value, and error messages reach logs and results."""
-    from governance.masking import mask
-
-    return re.sub(r"'([^']*)'", lambda m: "'" + (mask(m.group(1)) or "") + "'", message)[:2000]
-
-
-class EngineLost(InfraError):
-    """The engine or its connection is gone (connection killed, server down, data files vanished,
-    timeout): no later query on it can succeed, unlike a query that is wrong for the data."""
-
-
-def is_lost(exc: BaseException) -> bool:
-    """Whether an engine's exception means the engine is gone rather than the query being at fault."""
-    if isinstance(exc, ConnectionError | TimeoutError | OSError):
-        return True
-    try:
-        import sqlalchemy.exc as sa_exc
-    except ImportError:  # pragma: no cover - sqlalchemy is a dependency
-        sa_exc = None  # type: ignore[assignment]
-    if sa_exc is not None and isinstance(exc, sa_exc.DBAPIError):
-        return bool(exc.connection_invalidated) or isinstance(
-            exc, sa_exc.OperationalError | sa_exc.InterfaceError
-        )
-    if sa_exc is not None and isinstance(exc, sa_exc.ResourceClosedError | sa_exc.TimeoutError):
-        return True
-    name = type(exc).__name__
-    # duckdb: IOException (a file vanished), ConnectionException (closed), InterruptException, and an
-    # Arrow stream whose file is gone ("IOError: Could not open …"); py4j: the Spark driver went away
-    if name in ("IOException", "ConnectionException", "InterruptException", "Py4JNetworkError"):
-        return True
-    return "duckdb" in type(exc).__module__ and ("IOError:" in str(exc) or "IO Error:" in str(exc))
 
 
 def view_name(dataset: str) -> str:
@@ -96,6 +62,7 @@ class Engine(ABC):
         self.queries = 0  # how many queries this engine ran (reported as "queries")
         self.log: list[str] = []  # the SQL it ran, for -v logs (sensitive literals masked)
         self.sensitive: set[str] = set()  # columns whose values never appear in logged SQL
+        self.server: str | None = None  # host:port of a remote server, for messages
 
     @abstractmethod
     def relation(self, dataset: str) -> exp.Table: ...
@@ -123,11 +90,7 @@ class Engine(ABC):
         except InfraError:
             raise
         except Exception as exc:  # engine-specific error types
-            error = EngineLost if is_lost(exc) else InfraError
-            first = scrub(str(exc)).strip().splitlines()
-            raise error(
-                f"{self.kind} query failed: {type(exc).__name__}: {first[0] if first else ''}"
-            ) from exc
+            raise failure(self.kind, exc, self.server) from exc
 
     def run_statement(self, statement: exp.Expr | str) -> None:
         """A statement that returns no rows (CREATE, DROP), counted and logged like a query."""
@@ -186,6 +149,11 @@ class Engine(ABC):
         or Arrow data, never as SQL literals."""
         raise InfraError(f"the {self.kind} engine cannot hold rows of another source")
 
+    def write_parquet(self, query: exp.Expr, folder: str) -> bool:
+        """Write the rows of `query` as Parquet files into the new `folder`, on the engine's side, so they
+        never reach this process; False when this engine cannot (the caller writes them itself)."""
+        return False
+
     def close(self) -> None:  # noqa: B027 - optional for engines with nothing to release
         pass
 
@@ -237,6 +205,14 @@ class DuckDBEngine(Engine):
             self.register(project, name)
 
     def register(self, project: Project, dataset: str) -> None:
+        try:
+            self._register(project, dataset)
+        except InfraError:
+            raise
+        except Exception as exc:  # the session's own errors (a lost server, a path it cannot read)
+            raise failure(self.kind, exc, self.server) from exc
+
+    def _register(self, project: Project, dataset: str) -> None:
         loc = resolve.locate(project, dataset)
         if loc.spec.format not in ("delta", "parquet"):
             raise InfraError(f"dataset {dataset} ({loc.spec.format}) is not reachable from the duckdb engine")
@@ -478,6 +454,14 @@ class SparkEngine(Engine):
         self._views: dict[str, str] = {}
 
     def register(self, project: Project, dataset: str) -> None:
+        try:
+            self._register(project, dataset)
+        except InfraError:
+            raise
+        except Exception as exc:  # the session's own errors (a lost server, a path it cannot read)
+            raise failure(self.kind, exc, self.server) from exc
+
+    def _register(self, project: Project, dataset: str) -> None:
         loc = resolve.locate(project, dataset)
         spec = loc.spec
         if spec.format == "spark":
@@ -540,6 +524,16 @@ class SparkEngine(Engine):
             self.spark.catalog.uncacheTable(name)
             self.spark.catalog.dropTempView(name)
 
+    def write_parquet(self, query: exp.Expr, folder: str) -> bool:
+        from governance.lake.spark_delta import write_parquet
+
+        self.queries += 1
+        try:
+            write_parquet(self.spark, self.sql(query), folder)
+        except Exception as exc:
+            raise failure(self.kind, exc, self.server) from exc
+        return True
+
     def _run(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         df = self.spark.sql(sql)
         return list(df.columns), [tuple(r) for r in df.collect()]
@@ -569,9 +563,10 @@ def open_engine(project: Project, kind: str, datasets: list[str]) -> Engine:
         tables = {d: str(project.dataset(d).table) for d in datasets}
         return SQLEngine(conn.resolved_url(), tables, conn.where)
     if kind == "spark":
-        from governance.lake.spark_session import spark_session
+        from governance.lake.spark_session import server_address, spark_session
 
         engine = SparkEngine(spark_session(project))
+        engine.server = server_address(project)
         for d in datasets:
             engine.register(project, d)
         return engine

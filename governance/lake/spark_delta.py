@@ -81,3 +81,19 @@ def delta_frame(spark: Any, loc: resolve.DatasetLocation) -> Any:
                 columns.append(exp.column(field.name, quoted=True).sql("spark"))
         frames.append(spark.read.schema(data).parquet(*sorted(files)).selectExpr(*columns))
     return reduce(lambda a, b: a.unionByName(b), frames)
+
+
+def write_parquet(spark: Any, sql: str, folder: str) -> None:
+    """The rows of `sql` written by the cluster as Parquet files into `folder` (a new folder: the rows never
+    pass through this process). Timestamps as INT64 microseconds, which Delta readers expect (Spark's
+    default INT96 is not a Delta type); the session's setting is restored afterwards."""
+    key = "spark.sql.parquet.outputTimestampType"
+    before = spark.conf.get(key, None)
+    spark.conf.set(key, "TIMESTAMP_MICROS")
+    try:
+        spark.sql(sql).write.mode("error").parquet(folder)
+    finally:
+        if before is None:
+            spark.conf.unset(key)
+        else:
+            spark.conf.set(key, before)

@@ -235,6 +235,7 @@ def _run_dataset(
         res = validate(eng, ctx, specs, project.config.quality.sample_size, pii, plan=plan)
         quarantined = None
         if quarantine:
+            from governance.lake.resolve import storage_options
             from governance.quality import quarantine as qmod
 
             failing = {
@@ -246,7 +247,8 @@ def _run_dataset(
             if plan is not None:  # only rows of the partitions this run scanned (the others already were)
                 failing = failing if plan.changed else {}
                 qctx = dataclasses.replace(ctx, scope=plan.scope(ctx) if plan.changed else None)
-            quarantined = qmod.write(eng, qctx, failing, project.state_dir, run_id, pii)
+            target = qmod.table_uri(project, dataset, kind)
+            quarantined = qmod.write(eng, qctx, failing, target, run_id, pii, storage_options(project))
             info["quarantined_rows"] = quarantined
         if plan is not None and state_file is not None:
             if res.queries == 0 and plan.state.run_id:

@@ -28,6 +28,8 @@ def _project(dst: Path, lake: Path) -> Path:
     text = config.read_text().replace("lake: {root: lake}", f"lake: {{root: '{lake}'}}", 1)
     text += (
         '\nspark:\n  remote: "sc://127.0.0.1:${SFG_SPARK_PORT}"\n  conf: {spark.sql.shuffle.partitions: 4}\n'
+        # not beside the lake (the Spark default): the demo lake is shared by the tests
+        f"quality: {{quarantine: '{dst / '.smartflow/quality/quarantine'}'}}\n"
     )
     config.write_text(text)
     return config
