@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from governance.errors import InfraError, InputError, Location
 from governance.lake import resolve
 from governance.lake.connect import describe_error, sql_engine
+from governance.lake.dialects import sqla_dialect
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -339,29 +340,13 @@ class DuckDBEngine(Engine):
         self.con.close()
 
 
-_SQLA_DIALECTS = {
-    "postgresql": "postgres",
-    "mssql": "tsql",
-    "mysql": "mysql",
-    "sqlite": "sqlite",
-    "snowflake": "snowflake",
-    "oracle": "oracle",
-    "databricks": "databricks",
-}
-
-
-def sqla_dialect(name: str) -> str:
-    """The sqlglot dialect of a SQLAlchemy dialect name (postgresql → postgres, mssql → tsql, …)."""
-    return _SQLA_DIALECTS.get(name, name)
-
-
 class SQLEngine(Engine):
     kind = "sql"
 
     def __init__(self, url: str, tables: dict[str, str] | None = None, where: Location | None = None) -> None:
         super().__init__()
         self.engine = sql_engine(url, where)
-        self.dialect = _SQLA_DIALECTS.get(self.engine.dialect.name, self.engine.dialect.name)
+        self.dialect = sqla_dialect(self.engine.dialect.name)
         self.tables = dict(tables or {})
         self._conn: Any = None
 
