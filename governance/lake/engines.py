@@ -209,11 +209,12 @@ def _table(name: str) -> exp.Table:
     )
 
 
-def duckdb_connection(threads: int | None = None) -> Any:
-    """The one place a DuckDB connection to data is opened, with the settings every use needs."""
+def duckdb_connection(threads: int | None = None, database: str | None = None) -> Any:
+    """The one place a DuckDB connection to data is opened, with the settings every use needs
+    (in memory, or on the `database` file: the demo builder spills its tables there)."""
     import duckdb
 
-    con = duckdb.connect()
+    con = duckdb.connect(database) if database else duckdb.connect()
     # Parquet footers read once per connection, not once per query (Delta never rewrites a file)
     con.execute("SET parquet_metadata_cache = true")
     # DuckDB draws a progress bar on stdout for a long query, which would corrupt --output json
