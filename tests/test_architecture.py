@@ -179,6 +179,56 @@ def test_capabilities_do_not_branch_on_the_engine_class() -> None:
     assert not offenders, f"isinstance on an engine class outside governance/lake/: {offenders}"
 
 
+def _names_a_dialect(node: ast.expr) -> bool:
+    """`dialect`, `ctx.dialect`, `SPARK_DIALECTS`, `engine.dialect.name` …"""
+    if isinstance(node, ast.Name):
+        return "dialect" in node.id.lower()
+    if isinstance(node, ast.Attribute):
+        return "dialect" in node.attr.lower() or (node.attr == "name" and _names_a_dialect(node.value))
+    return False
+
+
+def _is_name_literal(node: ast.expr) -> bool:
+    """A string, a tuple/list/set of strings, or a module constant (`_DUCKDB_ONLY`)."""
+    if isinstance(node, ast.Name):
+        return node.id.isupper()
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str)
+    if isinstance(node, ast.Tuple | ast.List | ast.Set):
+        return bool(node.elts) and all(_is_name_literal(e) for e in node.elts)
+    return False
+
+
+def dialect_name_comparisons(path: Path) -> list[int]:
+    """Lines comparing a dialect's name (`ctx.dialect == "spark"`, `dialect in SPARK_DIALECTS`,
+    `engine.dialect.name != "sqlite"`): what differs per engine is a class in governance/lake/dialects.py."""
+    lines = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Compare):
+            continue
+        if not all(isinstance(op, ast.Eq | ast.NotEq | ast.In | ast.NotIn) for op in node.ops):
+            continue
+        operands = [node.left, *node.comparators]
+        named = [o for o in operands if _names_a_dialect(o)]
+        others = [o for o in operands if not _names_a_dialect(o)]
+        if len(named) > 1 or (named and any(_is_name_literal(o) for o in others)):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_capabilities_do_not_compare_dialect_names() -> None:
+    lake = PACKAGE / "lake"
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in module_files(PACKAGE).values()
+        if lake not in path.parents
+        for line in dialect_name_comparisons(path)
+    ]
+    assert not offenders, (
+        f"dialect names compared outside governance/lake/ (ask governance.lake.dialects): {offenders}"
+    )
+
+
 # the checks themselves, on a small package written for the purpose ---------------------------------
 def _write(root: Path, files: dict[str, str]) -> Path:
     for rel, text in files.items():
@@ -230,3 +280,20 @@ def test_an_engine_class_check_is_found(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert engine_class_checks(path) == [5]
+
+
+def test_a_dialect_name_comparison_is_found(tmp_path: Path) -> None:
+    path = tmp_path / "m.py"
+    path.write_text(
+        "SPARK_DIALECTS = ('spark', 'databricks')\n"
+        "def f(ctx, engine, dialect, name):\n"
+        "    a = ctx.dialect == 'duckdb'\n"
+        "    b = dialect in SPARK_DIALECTS\n"
+        "    c = engine.dialect.name != 'sqlite'\n"
+        "    d = self.ctx.dialect not in ('duckdb', 'postgres')\n"
+        "    e = ctx.dialect not in _DUCKDB_ONLY\n"
+        "    f = name == 'duckdb' or ctx.traits.rescans_cheaply or dialect_for(name) is None\n"
+        "    return a, b, c, d, e, f, ctx.dialect\n",
+        encoding="utf-8",
+    )
+    assert dialect_name_comparisons(path) == [3, 4, 5, 6, 7]

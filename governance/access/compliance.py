@@ -32,13 +32,15 @@ def _statement(
     (T-SQL has no TABLE keyword there)."""
     from sqlglot import exp
 
+    from governance.lake.dialects import dialect_for
+
     privilege = exp.GrantPrivilege(
         this=exp.Var(this="SELECT"),
         expressions=[exp.Column(this=_ident(c)) for c in columns or []],
     )
     args = {
         "privileges": [privilege],
-        "kind": "TABLE" if dialect == "postgres" else None,
+        "kind": "TABLE" if dialect_for(dialect).grants_name_the_table_kind else None,
         "securable": exp.Table(this=_ident(table[1]), db=_ident(table[0])),
         "principals": [exp.GrantPrincipal(this=_ident(holder))],
     }

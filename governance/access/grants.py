@@ -125,7 +125,9 @@ def read_grants(engine: sa.Engine, schemas: list[str]) -> Grants:
     """Read roles, memberships and the SELECT ACLs of every table in `schemas` (one snapshot)."""
     import sqlalchemy as sa
 
-    if engine.dialect.name != "postgresql":
+    from governance.lake.dialects import sqlalchemy_traits
+
+    if not sqlalchemy_traits(engine).has_pg_catalog:
         from governance.errors import InputError
 
         raise InputError(

@@ -10,25 +10,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from governance.catalog.model import CatalogState, EntityState, TermState
-
-Action = Literal["create", "update", "delete", "noop"]
-Kind = Literal[
-    "term",
-    "assignment",
-    "classification_type",
-    "classification",
-    "entity",
-    "rule",
-    "process",
-    # Unified Catalog (SPEC §6.7)
-    "domain",
-    "data_product",
-    "critical_data_element",
-    "relationship",
-]
+from governance.specs.catalog_sync import Action, Kind, SyncChange, SyncResult, SyncSummary
 
 
 @dataclass
@@ -41,19 +26,24 @@ class Change:
     note: str | None = None
     managed: bool = True
 
-    def as_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {
-            "action": self.action,
-            "kind": self.kind,
-            "name": self.name,
-            "before": self.before,
-            "after": self.after,
-        }
+    def model(self) -> SyncChange:
+        """The change as it appears in the sync JSON (`note` when there is one, `managed` when False)."""
+        optional: dict[str, Any] = {}
         if self.note:
-            d["note"] = self.note
+            optional["note"] = self.note
         if not self.managed:
-            d["managed"] = False
-        return d
+            optional["managed"] = False
+        return SyncChange(
+            action=self.action,
+            kind=self.kind,
+            name=self.name,
+            before=self.before,
+            after=self.after,
+            **optional,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.model().dump()
 
 
 @dataclass
@@ -71,15 +61,19 @@ class Plan:
         counts = Counter(c.action for c in self.changes)
         return {a: counts.get(a, 0) for a in ("create", "update", "delete", "noop")}
 
-    def payload(self, **extra: Any) -> dict[str, Any]:
-        return {
-            "backend": self.backend,
-            "changes": [c.as_dict() for c in self.changes],
-            "summary": self.summary(),
-            "requests": dict(self.requests),
-            "warnings": list(self.warnings),
+    def result(self, **extra: Any) -> SyncResult:
+        """The sync JSON (SPEC §4) of this plan; `extra` sets the optional fields (kind, applied, …)."""
+        return SyncResult(
+            backend=self.backend,
+            changes=[c.model() for c in self.changes],
+            summary=SyncSummary(**self.summary()),
+            requests=dict(self.requests),
+            warnings=list(self.warnings),
             **extra,
-        }
+        )
+
+    def payload(self, **extra: Any) -> dict[str, Any]:
+        return self.result(**extra).dump()
 
     def text(self, title: str, applied: bool) -> str:
         sym = {"create": "+", "update": "~", "delete": "-"}

@@ -14,6 +14,7 @@ from governance.errors import ExitCode, InputError
 from governance.metrics import Metric, record
 from governance.project import Project
 from governance.results import StepResult
+from governance.specs.catalog_sync import DriftClass
 
 log = logging.getLogger(__name__)
 
@@ -133,14 +134,15 @@ def drift(project: Project, backend: CatalogBackend | None = None) -> StepResult
         elif c.action == "noop" and c.note and (not c.managed or "--prune" in c.note):
             items.append(c)
     plan = Plan(name, items, warnings=list(desired.warnings), requests=requests)
-    payload = plan.payload(drift=len(items))
-    for d, c in zip(payload["changes"], items, strict=True):
-        d["drift"] = _drift_class(c)
+    result = plan.result(drift=len(items))
+    for change, c in zip(result.changes, items, strict=True):
+        change.drift = _drift_class(c)
+    payload = result.dump()
     text = plan.text("catalog drift", applied=False) if items else f"catalog drift ({name}): none"
     return StepResult(payload, ExitCode.OK, text, {"drift": len(items)})
 
 
-def _drift_class(c: Change) -> str:
+def _drift_class(c: Change) -> DriftClass:
     if c.action == "update":
         return "changed"
     if c.action == "create":

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from governance.errors import InfraError, InputError, Location
 from governance.lake import resolve
 from governance.lake.connect import describe_error, sql_engine
+from governance.lake.dialects import sqla_dialect
 from governance.lake.engine_errors import EngineLost, failure, is_lost, scrub
 
 if TYPE_CHECKING:
@@ -176,11 +177,12 @@ def _table(name: str) -> exp.Table:
     )
 
 
-def duckdb_connection(threads: int | None = None) -> Any:
-    """The one place a DuckDB connection to data is opened, with the settings every use needs."""
+def duckdb_connection(threads: int | None = None, database: str | None = None) -> Any:
+    """The one place a DuckDB connection to data is opened, with the settings every use needs
+    (in memory, or on the `database` file: the demo builder spills its tables there)."""
     import duckdb
 
-    con = duckdb.connect()
+    con = duckdb.connect(database) if database else duckdb.connect()
     # Parquet footers read once per connection, not once per query (Delta never rewrites a file)
     con.execute("SET parquet_metadata_cache = true")
     # DuckDB draws a progress bar on stdout for a long query, which would corrupt --output json
@@ -315,29 +317,13 @@ class DuckDBEngine(Engine):
         self.con.close()
 
 
-_SQLA_DIALECTS = {
-    "postgresql": "postgres",
-    "mssql": "tsql",
-    "mysql": "mysql",
-    "sqlite": "sqlite",
-    "snowflake": "snowflake",
-    "oracle": "oracle",
-    "databricks": "databricks",
-}
-
-
-def sqla_dialect(name: str) -> str:
-    """The sqlglot dialect of a SQLAlchemy dialect name (postgresql → postgres, mssql → tsql, …)."""
-    return _SQLA_DIALECTS.get(name, name)
-
-
 class SQLEngine(Engine):
     kind = "sql"
 
     def __init__(self, url: str, tables: dict[str, str] | None = None, where: Location | None = None) -> None:
         super().__init__()
         self.engine = sql_engine(url, where)
-        self.dialect = _SQLA_DIALECTS.get(self.engine.dialect.name, self.engine.dialect.name)
+        self.dialect = sqla_dialect(self.engine.dialect.name)
         self.tables = dict(tables or {})
         self._conn: Any = None
 

@@ -15,6 +15,7 @@ from governance.errors import Location
 from governance.lineage.cache import LineageCache
 from governance.lineage.sql import ColumnEdge, SqlLineage
 from governance.project import Project
+from governance.specs.lineage_build import LineageBuild, LineageJob, LineageSummary
 from governance.specs.manifests import Manifest
 
 
@@ -105,40 +106,44 @@ class Graph:
             for e, job in self.column_edges
         ]
 
-    def payload(self) -> dict[str, Any]:
+    def result(self) -> LineageBuild:
+        """The SPEC §4 `lineage build` JSON as a typed model."""
         errors = sum(1 for p in self.problems if p.severity == "error")
-        return {
-            "datasets": self.datasets,
-            "jobs": [
-                {
-                    "job": j.manifest.job,
-                    "kind": j.manifest.kind,
-                    "inputs": j.inputs,
-                    "outputs": j.outputs,
-                    "lineage": j.method,
-                    "note": j.note,
-                    "where": str(j.manifest.where),
+        return LineageBuild(
+            datasets=self.datasets,
+            jobs=[
+                LineageJob(
+                    job=j.manifest.job,
+                    kind=j.manifest.kind,
+                    inputs=j.inputs,
+                    outputs=j.outputs,
+                    lineage=j.method,
+                    note=j.note,
+                    where=str(j.manifest.where),
                     **({"source_columns": j.external_columns} if j.external_columns else {}),
-                }
+                )
                 for j in self.jobs
             ],
-            "edges": self.edges,
-            "column_edges": self.column_edge_dicts(),
-            "problems": [p.as_dict() for p in sorted(self.problems, key=lambda p: (p.where, p.message))],
-            "coverage": self.coverage,
-            "propagation": self.propagation,
-            "layers": {name: self.layers.get(name, "unknown") for name in self.datasets},
-            "summary": {
-                "datasets": len(self.datasets),
-                "jobs": len(self.jobs),
-                "edges": len(self.edges),
-                "column_edges": len(self.column_edges),
-                "errors": errors,
-                "warnings": len(self.problems) - errors,
-                "coverage_percent": self.coverage.get("percent"),
-                "propagation_findings": len(self.propagation),
-            },
-        }
+            edges=self.edges,
+            column_edges=self.column_edge_dicts(),
+            problems=[p.as_dict() for p in sorted(self.problems, key=lambda p: (p.where, p.message))],
+            coverage=self.coverage,
+            propagation=self.propagation,
+            layers={name: self.layers.get(name, "unknown") for name in self.datasets},
+            summary=LineageSummary(
+                datasets=len(self.datasets),
+                jobs=len(self.jobs),
+                edges=len(self.edges),
+                column_edges=len(self.column_edges),
+                errors=errors,
+                warnings=len(self.problems) - errors,
+                coverage_percent=self.coverage.get("percent"),
+                propagation_findings=len(self.propagation),
+            ),
+        )
+
+    def payload(self) -> dict[str, Any]:
+        return self.result().dump()
 
 
 # --------------------------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from governance import metrics
 from governance.durations import parse_duration
 from governance.errors import ExitCode, GovernanceError, InfraError, InputError
-from governance.lake.connect import describe_error, sql_engine
 from governance.monitor import partitions as parts
 from governance.results import StepResult, worst
 
@@ -101,32 +100,29 @@ def _max_duckdb(loc: DatasetLocation, column: str) -> Any:
     return rows[0][0] if rows else None
 
 
-def _sql_table(project: Project, spec: Dataset) -> tuple[Any, Any]:
-    import sqlalchemy as sa
+def _sql_facts(project: Project, name: str, column: str, part_col: str | None) -> tuple[Any, list[Any]]:
+    """max(column) and the distinct partition values, both computed by the warehouse (on the sql
+    engine, as quality and PII discovery run there). A table without a schema is looked up in the
+    connection's `schema` when it has one."""
+    from sqlglot import exp
 
+    from governance.lake.engines import SQLEngine
+
+    spec = project.dataset(name)
     assert spec.connection and spec.table
     conn_spec = project.config.connections[spec.connection]
-    schema, _, name = spec.table.rpartition(".")
-    engine = sql_engine(conn_spec.resolved_url(), conn_spec.where)
-    return engine, sa.table(name, schema=schema or conn_spec.schema_ or None)
-
-
-def _sql_facts(project: Project, spec: Dataset, column: str, part_col: str | None) -> tuple[Any, list[Any]]:
-    """max(column) and the distinct partition values, both computed by the warehouse."""
-    import sqlalchemy as sa
-
-    engine, table = _sql_table(project, spec)
+    table = spec.table if "." in spec.table or not conn_spec.schema_ else f"{conn_spec.schema_}.{spec.table}"
+    engine = SQLEngine(conn_spec.resolved_url(), {name: table}, conn_spec.where)
     try:
-        with engine.connect() as conn:
-            top = conn.execute(sa.select(sa.func.max(sa.column(column))).select_from(table)).scalar()
-            values: list[Any] = []
-            if part_col:
-                q: Any = sa.select(sa.column(part_col)).select_from(table).distinct()
-                values = [r[0] for r in conn.execute(q)]
-    except sa.exc.SQLAlchemyError as exc:
-        raise InfraError(f"warehouse query failed: {describe_error(exc).splitlines()[0]}") from exc
+        relation = engine.relation(name)
+        _, rows = engine.execute(exp.select(exp.func("max", exp.column(column, quoted=True))).from_(relation))
+        top = rows[0][0] if rows else None
+        values: list[Any] = []
+        if part_col:
+            distinct = exp.select(exp.column(part_col, quoted=True)).distinct().from_(relation.copy())
+            values = [r[0] for r in engine.execute(distinct)[1]]
     finally:
-        engine.dispose()
+        engine.close()
     return top, values
 
 
@@ -192,7 +188,7 @@ def check_dataset(project: Project, name: str, now: datetime) -> tuple[dict[str,
             if part_col:
                 found = _parquet_partitions(loc, part_col, grain)
     elif spec.format == "sql":
-        top, values = _sql_facts(project, spec, fr.column, part_col)
+        top, values = _sql_facts(project, name, fr.column, part_col)
         starts = {parts.parse_partition_value(v, grain) for v in values}
         found = [parts.Partition(s, parts.label(s, grain)) for s in sorted(x for x in starts if x)]
     else:

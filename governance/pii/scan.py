@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("governance.pii.scan")
 
 SAMPLE_TABLE = "sfg_pii_sample"
-SPARK_DIALECTS = {"spark", "spark2", "databricks", "hive"}
 # column types worth scanning: text, dates and whole numbers (card numbers, ids stored as numbers)
 _TEXT_TYPES = ("char", "text", "string", "uuid", "clob", "json")
 _KEEP_TYPES = ("date", "int", "long", "short", "byte", "numeric", "decimal", "number")
@@ -139,17 +138,10 @@ def drop_sample(engine: Engine, kind: str) -> None:
 
 # ------------------------------------------------------------------------------------------- queries
 def regex_match(column: exp.Expression, pd: Pushdown, dialect: str) -> exp.Expression:
-    """`column` matches `pd` on the engine: regexp_matches / ~ (~*) / rlike, as sqlglot renders them."""
-    from sqlglot import exp
+    """`column` matches `pd` on the engine (see governance.lake.dialects)."""
+    from governance.lake.dialects import dialect_for
 
-    if dialect in SPARK_DIALECTS:
-        pattern = ("(?i)" if pd.case_insensitive else "") + pd.pattern
-        return exp.RegexpLike(this=column, expression=exp.Literal.string(pattern))
-    if pd.case_insensitive:
-        return exp.RegexpLike(
-            this=column, expression=exp.Literal.string(pd.pattern), flag=exp.Literal.string("i")
-        )
-    return exp.RegexpLike(this=column, expression=exp.Literal.string(pd.pattern))
+    return dialect_for(dialect).regex_match(column, pd.pattern, pd.case_insensitive)
 
 
 def _widened(pd: Pushdown) -> Pushdown:

@@ -87,9 +87,6 @@ def compile_metrics(ctx: Ctx, items: list[Expectation | None], group_by: list[st
     return Compiled(scan, extra, slots, merges)
 
 
-SPARK_DIALECTS = ("spark", "spark2", "databricks")
-
-
 def flag_name(i: int) -> str:
     return f"__f{i}"
 
@@ -143,7 +140,7 @@ def samples_query(
 
     branches: list[exp.Select] = []
     unexpected_rows: exp.Select | None = None
-    if ctx.dialect == "duckdb" and not derived:
+    if ctx.traits.rescans_cheaply and not derived:
         for i, pred in preds.items():
             branch = ctx.source().select(*[col(c) for c in cols], *marks(i)).where(pred.copy())
             branches.append(top(branch, i))
@@ -169,7 +166,7 @@ def samples_query(
             .from_(flagged.subquery("q"))
             .where(exp.or_(*[f(i).eq(1) for i in failing]))
         )
-        if ctx.dialect in SPARK_DIALECTS:
+        if ctx.traits.recomputes_shared_ctes:
             return _spark_samples(unexpected_rows, cols, list(failing), ordered(), limit), cols
         for i in failing:
             branch = exp.select(*[col(c) for c in cols], *marks(i)).from_("__u").where(f(i).eq(1))

@@ -96,14 +96,19 @@ class _KwargChecks:
             if key == "mostly" and isinstance(value, int | float) and not isinstance(value, bool):
                 v.add(self.at(key), f"{self.etype}: mostly must be a number between 0 and 1")
             else:
-                v.add(self.at(key), f"{self.etype}: kwarg '{key}' must be {describe(schema)}, got {v.kind(value)}")
+                v.add(
+                    self.at(key),
+                    f"{self.etype}: kwarg '{key}' must be {describe(schema)}, got {v.kind(value)}",
+                )
         for key in self.spec.column_kwargs:
             if isinstance(kw.get(key), str):
                 v.column_ref(self.dataset, kw[key], self.at(key))
         for key in self.spec.column_list_kwargs:
             if key in kw:
                 if not isinstance(kw[key], list) or not kw[key]:
-                    v.add(self.at(key), f"{self.etype}: kwarg '{key}' must be a non-empty list of column names")
+                    v.add(
+                        self.at(key), f"{self.etype}: kwarg '{key}' must be a non-empty list of column names"
+                    )
                 else:
                     for col in kw[key]:
                         v.column_ref(self.dataset, col, self.at(key))
@@ -145,7 +150,7 @@ def engine_dialect(v: Validator, dataset: str) -> tuple[str, str] | None:
         return "spark", "spark"
     if spec.format == "sql":
         from governance.config import env_names
-        from governance.lake.engines import sqla_dialect
+        from governance.lake.dialects import sqla_dialect
 
         conn = v.p.config.connections.get(spec.connection or "")
         if conn is None or any(n not in os.environ for n in env_names(conn.url)):

@@ -423,3 +423,27 @@ def assert_state_equals_files(env: CatalogEnv) -> None:
         assert snap[key] == want[key], key
     dupes = [q for q, n in Counter(snap["entities"]).items() if n > 1]
     assert not dupes and len(snap["term_names"]) == len(set(snap["term_names"]))
+
+
+# the sync JSON's keys in order (SPEC §4, as the command has always printed them)
+SYNC_KEYS = ["backend", "changes", "summary", "requests", "warnings", "kind", "applied", "pruned", "seconds"]
+CHANGE_KEYS = ["action", "kind", "name", "before", "after"]
+
+
+def assert_sync_shape(payload: dict[str, Any], keys: list[str], drift_items: bool = False) -> None:
+    """`payload` has exactly `keys` in order, each change the SPEC keys first and only the optional
+    ones after, and it is what the typed model dumps (same keys, order and values)."""
+    from governance.output import dumps
+    from governance.specs.catalog_sync import SyncResult
+
+    assert list(payload) == keys
+    assert list(payload["summary"]) == ["create", "update", "delete", "noop"]
+    assert list(payload["requests"]) == ["read", "write"]
+    optional = ["note", "managed", "drift"]
+    for change in payload["changes"]:
+        assert list(change)[:5] == CHANGE_KEYS, change
+        extra = list(change)[5:]
+        assert extra == [k for k in optional if k in extra], change
+        assert ("drift" in change) == drift_items
+        assert change.get("managed", False) is False  # present only for an object people made
+    assert dumps(SyncResult.model_validate(payload).dump()) == dumps(payload)

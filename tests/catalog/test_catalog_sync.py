@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from catalog_env import CatalogEnv, apply_all, assert_state_equals_files, pending, qn, write_project
+from catalog_env import (
+    SYNC_KEYS,
+    CatalogEnv,
+    apply_all,
+    assert_state_equals_files,
+    assert_sync_shape,
+    pending,
+    qn,
+    write_project,
+)
 from helpers import run_cli
 
 from governance.catalog.service import drift, show, sync
@@ -148,6 +157,23 @@ def test_drift_reports_hand_edits(catalog_env: CatalogEnv) -> None:
     apply_all(env)  # the files win again; the UI-made term stays
     left = {(c["drift"], c["name"]) for c in drift(env.project()).payload["changes"]}
     assert left == {("unmanaged", "Net Promoter Score")}
+    assert_sync_shape(result.payload, [*SYNC_KEYS[:5], "drift"], drift_items=True)
+
+
+def test_the_sync_json_keeps_its_keys_and_is_the_typed_model(catalog_env: CatalogEnv) -> None:
+    env = catalog_env
+    for kind in ("glossary", "classifications"):
+        plan = sync(env.project(), kind, apply=False).payload
+        assert plan["summary"]["create"] > 0 and plan["applied"] is False
+        assert_sync_shape(plan, SYNC_KEYS)
+    for payload in apply_all(env).values():
+        assert payload["applied"] is True
+        assert_sync_shape(payload, SYNC_KEYS)
+    env.hand_add_term("Net Promoter Score", "Made in the catalog UI.")
+    again = sync(env.project(), "glossary", apply=False).payload
+    assert_sync_shape(again, SYNC_KEYS)
+    (made,) = [c for c in again["changes"] if c["name"] == "Net Promoter Score"]
+    assert made["action"] == "noop" and made["managed"] is False and made["note"]
 
 
 def test_show_dataset_and_term(catalog_env: CatalogEnv) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from catalog_env import SYNC_KEYS, assert_sync_shape
 from helpers import run_cli
 from unified_env import ANALYST_ID, OWNER_ID, UnifiedEnv
 
@@ -31,6 +32,7 @@ def test_glossary_then_domains_plan_apply_and_a_second_apply_writes_nothing(remo
     srv = remote_env.server
     assert srv is not None
     terms = sync(remote_env.project(), "glossary", apply=True)
+    assert_sync_shape(terms.payload, SYNC_KEYS)  # `glossary: unified`: the Unified Catalog's terms only
     # the term's domains are created by sync-glossary before sync-domains ever ran
     assert {d["name"] for d in srv.of("domain")} == {"Customer", "Sales"}
     by_name = {t["name"]: t for t in srv.of("term")}
@@ -103,8 +105,11 @@ def test_cli_detailed_exitcode_and_json(remote_env: UnifiedEnv) -> None:
         "critical_data_element",
         "relationship",
     }
-    assert all(set(c) >= {"action", "kind", "name", "before", "after"} for c in out["changes"])
-    run_cli("--config", cfg, "sync-domains", "--apply", check=0)
+    assert_sync_shape(out, SYNC_KEYS)
+    applied = json.loads(
+        run_cli("--config", cfg, "--output", "json", "sync-domains", "--apply", check=0).stdout
+    )
+    assert_sync_shape(applied, SYNC_KEYS)
     run_cli("--config", cfg, "sync-domains", "--detailed-exitcode", check=0)
 
 
@@ -307,6 +312,7 @@ def test_glossary_both_writes_the_data_map_glossary_and_the_unified_catalog(remo
         )
         out = json.loads(proc.stdout)
         assert out["backend"] == "purview+unified"
+        assert_sync_shape(out, SYNC_KEYS)  # the Unified Catalog's changes merged after the Data Map's
         kinds = {(c["kind"], c["name"]) for c in out["changes"] if c["action"] == "create"}
         assert ("term", "Business Date") in kinds  # the Data Map glossary takes terms without a domain
         assert {t["name"] for t in datamap.state.terms.values()} >= {

@@ -117,6 +117,30 @@ def payload(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return result.payload
 
 
+def test_the_build_json_keeps_its_keys_and_is_the_typed_model(payload: dict[str, Any]) -> None:
+    from governance.output import dumps
+    from governance.specs.lineage_build import LineageBuild
+
+    assert list(payload) == [
+        "datasets", "jobs", "edges", "column_edges", "problems", "coverage", "propagation", "layers", "summary",
+    ]  # fmt: skip
+    job_keys = ["job", "kind", "inputs", "outputs", "lineage", "note", "where"]
+    assert all(list(j)[:7] == job_keys and list(j)[7:] in ([], ["source_columns"]) for j in payload["jobs"])
+    assert any("source_columns" in j for j in payload["jobs"])  # the roots landing an external system
+    assert all(list(e) == ["from", "to", "job"] for e in payload["edges"])
+    edge_keys = ["from", "to", "job", "transformation", "subtype"]
+    assert all(list(e) == edge_keys for e in payload["column_edges"])
+    assert list(payload["coverage"]) == ["percent", "covered", "columns", "datasets"]
+    assert list(payload["summary"]) == [
+        "datasets", "jobs", "edges", "column_edges", "errors", "warnings", "coverage_percent",
+        "propagation_findings",
+    ]  # fmt: skip
+    assert payload["propagation"], "the repo's classifications leave a derived column undeclared"
+    build = LineageBuild.model_validate(payload)
+    assert build.edges[0].source == payload["edges"][0]["from"]
+    assert dumps(build.dump()) == dumps(payload)  # same keys, order and number types
+
+
 def test_dataset_graph(payload: dict[str, Any]) -> None:
     assert {(e["from"], e["to"], e["job"]) for e in payload["edges"]} == EXPECTED_DATASET_EDGES
     assert payload["problems"] == []

@@ -172,6 +172,47 @@ def test_sql_dataset_pushed_down_to_postgres(
         engine.dispose()
 
 
+def test_sql_table_without_schema_is_read_from_the_connection_schema_and_a_refused_login_is_exit_3(
+    tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlalchemy as sa
+
+    from governance.errors import InfraError
+
+    schema = f"mon_{uuid.uuid4().hex[:8]}"
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        conn.execute(sa.text(f'CREATE TABLE "{schema}".orders (id int, order_ts timestamp)'))
+        conn.execute(sa.text(f"INSERT INTO \"{schema}\".orders VALUES (1, '2026-11-28 01:30:00')"))
+    config = tmp_path / "smartflow.yaml"
+    config.write_text(
+        "version: 1\n"
+        f"connections:\n  wh: {{url: '${{MON_TEST_PG}}', schema: {schema}}}\n"
+        "datasets:\n"
+        "  gold.orders_wh:\n"
+        "    {format: sql, connection: wh, table: orders, layer: gold,\n"
+        "     freshness: {column: order_ts, max_lag: PT2H}}\n"
+    )
+    try:
+        monkeypatch.setenv("MON_TEST_PG", pg_url)
+        entry = freshness.check(load_project(config), as_of=AS_OF, record=False).payload["datasets"][0]
+        assert entry["max_value"] == "2026-11-28T01:30:00Z" and entry["stale"] is False
+        assert entry["partition_column"] is None and entry["missing_partitions"] == []
+
+        url = sa.engine.make_url(pg_url).set(username="nobody_here", password="s3cret-pw")
+        monkeypatch.setenv("MON_TEST_PG", url.render_as_string(hide_password=False))
+        with pytest.raises(InfraError) as failed:
+            freshness.check_dataset(load_project(config), "gold.orders_wh", AS_OF)
+        assert "s3cret-pw" not in str(failed.value)
+        proc = run_cli("--config", str(config), "freshness", "check", "--as-of", AS_OF.isoformat(), check=3)
+        assert "s3cret-pw" not in proc.stdout + proc.stderr
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
 def test_parquet_dataset_through_duckdb(tmp_path: Path) -> None:
     import pyarrow as pa
     import pyarrow.dataset as ds

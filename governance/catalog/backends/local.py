@@ -109,10 +109,12 @@ def _tables(schema: str | None) -> tuple[sa.MetaData, dict[str, sa.Table]]:
 
 def open_catalog(project: Project, url: str | None, md: sa.MetaData) -> sa.Engine:
     """The catalog database (through the connection factory) with the tables of `md` created."""
+    from governance.lake.dialects import sqlalchemy_traits
+
     local = project.config.catalog.local
     engine = sql_engine(url or catalog_url(project), local.where)
     try:
-        if local.schema_ and engine.dialect.name != "sqlite":
+        if local.schema_ and sqlalchemy_traits(engine).has_schemas:
             with engine.begin() as conn:
                 conn.execute(sa.schema.CreateSchema(local.schema_, if_not_exists=True))
         md.create_all(engine)

@@ -13,6 +13,7 @@ from governance.catalog.unified.plan import plan_unified
 from governance.errors import ExitCode, InputError
 from governance.project import Project
 from governance.results import StepResult
+from governance.specs.catalog_sync import SyncRequests, SyncResult, SyncSummary
 
 DOMAIN_KINDS = ("domain", "data_product", "critical_data_element")
 
@@ -122,12 +123,18 @@ def sync_terms(project: Project, apply: bool, prune: bool, classic: StepResult |
             kind="glossary", applied=bool(apply), pruned=bool(prune), seconds=round(seconds, 3)
         )
         return StepResult(payload, ExitCode.OK, text, {"changes": len(plan.pending)})
-    payload = dict(classic.payload)
-    payload["backend"] = f"{payload['backend']}+unified"
-    payload["changes"] = list(payload["changes"]) + [c.as_dict() for c in plan.changes]
-    payload["summary"] = {k: payload["summary"].get(k, 0) + v for k, v in plan.summary().items()}
-    payload["requests"] = {k: payload["requests"].get(k, 0) + v for k, v in plan.requests.items()}
-    payload["warnings"] = list(payload.get("warnings", [])) + plan.warnings
+    merged = SyncResult.model_validate(classic.payload)
+    unified = plan.result()
+    merged.backend = f"{merged.backend}+unified"
+    merged.changes = merged.changes + unified.changes
+    merged.summary = SyncSummary(
+        **{k: getattr(merged.summary, k) + getattr(unified.summary, k) for k in SyncSummary.model_fields}
+    )
+    merged.requests = SyncRequests(
+        **{k: getattr(merged.requests, k) + getattr(unified.requests, k) for k in SyncRequests.model_fields}
+    )
+    merged.warnings = merged.warnings + unified.warnings
+    payload = merged.dump()
     extra = dict(classic.extra)
     extra["changes"] = extra.get("changes", 0) + len(plan.pending)
     return StepResult(payload, classic.exit_code, f"{classic.text}\n{text}", extra)

@@ -18,7 +18,7 @@ from governance.lake import resolve
 from governance.lake.demo.calendar import Calendar
 from governance.lake.demo.schema import arrow_schema, same_type
 from governance.lake.demo.writer import TableWriter
-from governance.lake.engines import view_name
+from governance.lake.engines import duckdb_connection, view_name
 from governance.specs.manifests import Manifest
 
 if TYPE_CHECKING:
@@ -63,13 +63,13 @@ def sql_manifests(project: Project, bronze: set[str]) -> list[Manifest]:
 
 class Deriver:
     def __init__(self, project: Project, cal: Calendar, replace: bool) -> None:
-        import duckdb
-
         self.project = project
         self.cal = cal
         self.replace = replace
         self._tmp = tempfile.TemporaryDirectory(prefix="smartflow-demo-")
-        self.con: duckdb.DuckDBPyConnection = duckdb.connect(str(Path(self._tmp.name) / "build.duckdb"))
+        self.con: duckdb.DuckDBPyConnection = duckdb_connection(
+            database=str(Path(self._tmp.name) / "build.duckdb")
+        )
         self.con.execute("SET preserve_insertion_order = false")
         self.con.execute("SET memory_limit = '4GB'")
         self.con.execute("SET temp_directory = ?", [str(Path(self._tmp.name) / "spill")])

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 from sqlglot import exp
 
 from governance.errors import InputError
+from governance.lake.dialects import Dialect, dialect_for
 
 Merge = str | None  # "sum" | "min" | "max" | None (not mergeable across partitions)
 
@@ -42,12 +43,16 @@ class Ctx:
 
     dataset: str
     relation: exp.Table
-    dialect: str
+    dialect: str  # sqlglot dialect name; what differs per engine is asked of `traits`
     columns: dict[str, str]  # visible column -> engine type name (lower case)
     order: list[str] = field(default_factory=list)  # row order / key columns (samples are sorted by these)
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     other: Callable[[str], exp.Table] | None = None  # relation of another dataset (referential integrity)
     scope: exp.Expr | None = None  # partition filter of an incremental run
+    traits: Dialect = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.traits = dialect_for(self.dialect)
 
     def family(self, column: str) -> str:
         return type_family(self.columns.get(column, ""))
@@ -131,9 +136,9 @@ OFFENDERS_CAP = 100  # offending values carried out of a grouped pass (samples b
 
 def carries_offenders(ctx: Ctx) -> bool:
     """Whether a grouped pass can hand its first offending values to the samples query: a single key
-    column (its MIN is a group's first row in key order) and a dialect that sorts NULLs last by default
-    and has filtered ARRAY_AGG (Spark: the rendered ORDER BY says NULLS LAST, COLLECT_LIST takes FILTER)."""
-    return ctx.dialect in ("duckdb", "postgres", "spark") and len(ctx.order) == 1
+    column (its MIN is a group's first row in key order) and a dialect that sorts NULLs last and has
+    filtered ARRAY_AGG."""
+    return ctx.traits.carries_ordered_offenders and len(ctx.order) == 1
 
 
 def offender_row(groups: exp.Select) -> exp.Select:

@@ -9,15 +9,14 @@ from sqlglot import exp
 from governance.errors import InputError
 from governance.quality.expectations.base import (
     NUMERIC,
+    Ctx,
     Expectation,
     Metric,
     Unsupported,
     _comparable,
     check_bounds,
     col,
-    fn,
     in_range,
-    lit,
     to_py,
 )
 
@@ -93,7 +92,7 @@ class Mean(ColumnAggregate):
         integers on DuckDB and PostgreSQL, whose integer sums widen), else cast to DOUBLE. A needless
         cast is not free: SUM(CAST(decimal AS DOUBLE)) doubled a 16-metric DuckDB scan of 9.8 M rows."""
         family = self.ctx.family(self.column)
-        if family in ("decimal", "float") or (family == "int" and self.ctx.dialect in ("duckdb", "postgres")):
+        if family in ("decimal", "float") or (family == "int" and self.ctx.traits.sums_integers_exactly):
             return col(self.column)
         return _num(self.column)
 
@@ -114,14 +113,9 @@ class Stdev(ColumnAggregate):
         return None if v is None else float(v)
 
 
-def percentile(ctx_dialect: str, column: str, q: float, discrete: bool) -> exp.Expr:
-    c = _num(column) if not discrete else col(column)
-    if ctx_dialect == "duckdb":
-        return fn("QUANTILE_DISC" if discrete else "QUANTILE_CONT", c, lit(q))
-    if ctx_dialect == "spark" and not discrete:
-        return fn("PERCENTILE", c, lit(q))
-    klass = exp.PercentileDisc if discrete else exp.PercentileCont
-    return exp.WithinGroup(this=klass(this=lit(q)), expression=exp.Order(expressions=[exp.Ordered(this=c)]))
+def percentile(ctx: Ctx, column: str, q: float, discrete: bool) -> exp.Expr:
+    """The `q` quantile of `column` (a continuous one over the column as DOUBLE)."""
+    return ctx.traits.percentile(col(column) if discrete else _num(column), q, discrete)
 
 
 class Median(ColumnAggregate):
@@ -129,7 +123,7 @@ class Median(ColumnAggregate):
     needs_full_scan = True
 
     def aggregates(self) -> dict[str, Metric]:
-        return {"value": Metric(percentile(self.ctx.dialect, self.column, 0.5, discrete=False))}
+        return {"value": Metric(percentile(self.ctx, self.column, 0.5, discrete=False))}
 
     def observed(self, values: dict[str, Any]) -> Any:
         v = values["value"]
@@ -154,7 +148,7 @@ class Quantiles(ColumnAggregate):
     def aggregates(self) -> dict[str, Metric]:
         qs = self.kw["quantile_ranges"]["quantiles"]
         return {
-            f"q{i}": Metric(percentile(self.ctx.dialect, self.column, float(q), discrete=True))
+            f"q{i}": Metric(percentile(self.ctx, self.column, float(q), discrete=True))
             for i, q in enumerate(qs)
         }
 
@@ -194,13 +188,6 @@ class UniqueProportion(ColumnAggregate):
         return (values["distinct"] or 0) / n if n else None
 
 
-def distinct_values(dialect: str, column: str) -> exp.Expr:
-    c = col(column)
-    if dialect == "spark":
-        return fn("COLLECT_SET", c)
-    return exp.ArrayAgg(this=exp.Distinct(expressions=[c]))
-
-
 def _key(v: Any) -> Any:
     v = _comparable(to_py(v), "")
     return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else v
@@ -224,7 +211,7 @@ class DistinctValues(ColumnAggregate):
             raise InputError("value_set is required")
 
     def aggregates(self) -> dict[str, Metric]:
-        return {"value": Metric(distinct_values(self.ctx.dialect, self.column))}
+        return {"value": Metric(self.ctx.traits.distinct_values(col(self.column)))}
 
     def evaluate(self, values: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
         observed = _sorted([v for v in to_py(values["value"] or []) if v is not None])
@@ -270,11 +257,7 @@ class MostCommonInSet(ColumnAggregate):
             .group_by(c)
         )
         top = exp.select(exp.Max(this=exp.column("n", quoted=True))).from_(counts.subquery("m"))
-        agg = (
-            fn("COLLECT_LIST", exp.column("v", quoted=True))
-            if self.ctx.dialect == "spark"
-            else exp.ArrayAgg(this=exp.column("v", quoted=True))
-        )
+        agg = self.ctx.traits.collect_list(exp.column("v", quoted=True))
         modes = (
             exp.select(agg).from_(counts.subquery("g")).where(exp.column("n", quoted=True).eq(top.subquery()))
         )

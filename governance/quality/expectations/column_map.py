@@ -16,7 +16,6 @@ from governance.quality.expectations.base import (
     check_bounds,
     col,
     count_if,
-    fn,
     lit,
     offender_predicate,
     offender_row,
@@ -417,31 +416,25 @@ class ZScores(MapExpectation):
         return {"unexpected": counted.subquery()}
 
 
-_STRFTIME_DUCKDB = ("duckdb",)
-
-
 class StrftimeFormat(MapExpectation):
     def condition(self) -> exp.Expr:
-        if self.ctx.dialect not in _STRFTIME_DUCKDB:
-            raise Unsupported(f"strftime formats are only evaluated on duckdb, not {self.ctx.dialect}")
         c = self.kw["column"]
+        fails = self.ctx.traits.strptime_fails(_text(c, self.ctx.family(c)), self.kw["strftime_format"])
+        if fails is None:
+            raise Unsupported(f"strftime formats are only evaluated on duckdb, not {self.ctx.dialect}")
         if self.ctx.family(c) != "string":
             raise InputError(f"column {c} does not hold strings; strftime formats apply to strings")
-        parsed = fn("TRY_STRPTIME", _text(c, self.ctx.family(c)), lit(self.kw["strftime_format"]))
-        return parsed.is_(exp.null())
+        return fails
 
 
 class JsonParseable(MapExpectation):
     def condition(self) -> exp.Expr:
         if self.ctx.family(self.kw["column"]) != "string":
             return exp.true()  # a non-string value is not a JSON document
-        c = col(self.kw["column"])
-        if self.ctx.dialect == "duckdb":
-            return exp.Not(this=fn("JSON_VALID", c))
-        if self.ctx.dialect == "spark":
-            # a JSON document parses to a non-null variant; malformed text does not
-            return fn("TRY_PARSE_JSON", c).is_(exp.null())
-        raise Unsupported(f"JSON parsing is not evaluated on {self.ctx.dialect}")
+        invalid = self.ctx.traits.json_invalid(col(self.kw["column"]))
+        if invalid is None:
+            raise Unsupported(f"JSON parsing is not evaluated on {self.ctx.dialect}")
+        return invalid
 
 
 # ---- column type (an observed value, not a map, for SQL engines as in GX) ------------------------
