@@ -95,7 +95,9 @@ class Graph:
         return down
 
     def column_edge_dicts(self) -> list[dict[str, str]]:
-        return [
+        """Sorted by target, source and job: the analysis finds edges in an order that depends on
+        Python's string hashing, and the same project must print the same JSON every run."""
+        edges = [
             {
                 "from": f"{e.source}.{e.source_column}",
                 "to": f"{e.target}.{e.target_column}",
@@ -105,6 +107,7 @@ class Graph:
             }
             for e, job in self.column_edges
         ]
+        return sorted(edges, key=lambda d: (d["to"], d["from"], d["job"]))
 
     def result(self) -> LineageBuild:
         """The SPEC §4 `lineage build` JSON as a typed model."""
