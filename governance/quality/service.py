@@ -207,16 +207,10 @@ def _run_dataset(
             preds = [incremental.scope_predicate(ctx, k, v) for k, v in applicable.items()]
             ctx.scope = exp.and_(*preds) if len(preds) > 1 else preds[0]
             info["partitions"] = {k: v for k, v in applicable.items()}
-        elif not scopes:
-            inc = {s.incremental.partition for s in group if s.incremental}
-            if len(inc) == 1 and all(s.incremental for s in group) and ds_spec.format == "delta":
-                column = inc.pop()
-                if column in columns:
-                    plan, state_file = incremental.plan(project, group, column, others)
-                    if not plan.current:  # an empty table has no partition to keep a state for
-                        plan = state_file = None
-                    else:
-                        info["incremental"] = plan.info()
+        elif not scopes and ds_spec.format == "delta":
+            plan, state_file = _plan(project, group, columns, others, kind)
+            if plan is not None and plan.info():
+                info["incremental"] = plan.info()
         pii = project.pii_columns(dataset)
         res = validate(eng, ctx, specs, project.config.quality.sample_size, pii, plan=plan)
         quarantined = None
@@ -235,8 +229,9 @@ def _run_dataset(
             quarantined = qmod.write(eng, qctx, failing, project.state_dir, run_id, pii)
             info["quarantined_rows"] = quarantined
         if plan is not None and state_file is not None:
-            if res.queries == 0 and plan.state.run_id:
-                info["incremental"]["carried_from"] = plan.state.run_id  # nothing changed, nothing ran
+            if res.queries == 0 and not plan.table_changed:
+                # nothing changed, nothing ran (SPEC §6.1: a whole-table suite shows only this)
+                info.setdefault("incremental", {"partitions_scanned": 0})["carried_from"] = plan.state.run_id
             elif any(o.infra for o in res.outcomes):
                 log.warning("%s: partition states not saved (the evaluation did not complete)", dataset)
             else:
@@ -252,6 +247,25 @@ def _run_dataset(
         )
     finally:
         eng.close()
+
+
+def _plan(
+    project: Project, group: list[Suite], columns: dict[str, str], others: list[str], kind: str
+) -> tuple[incremental.Plan | None, Path | None]:
+    """The incremental plan of a Delta dataset's suites: by their partition when they all declare the
+    same one, else over the whole table (carried when it and what the suites read did not change)."""
+    inc = {s.incremental.partition for s in group if s.incremental}
+    column = inc.pop() if len(inc) == 1 and all(s.incremental for s in group) else None
+    if column is not None and column not in columns:
+        column = None
+    try:
+        plan, state_file = incremental.plan(project, group, column, others, kind)
+    except Exception as exc:  # noqa: BLE001 - no fingerprint: evaluated in full, as without a plan
+        log.info("%s: no incremental plan (%s)", group[0].dataset, type(exc).__name__)
+        return None, None
+    if not plan.current:  # an empty table has no partition to keep a state for
+        return None, None
+    return plan, state_file
 
 
 def _split(
