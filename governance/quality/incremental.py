@@ -37,6 +37,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from governance import __version__
 from governance.errors import InputError
 from governance.lake import resolve
 from governance.lake.engines import Engine
@@ -71,6 +72,7 @@ def definition_hash(
         "engine": engine,
         "sensitive": sorted(sensitive),
         "sample_size": sample_size,
+        "release": __version__,  # a release may evaluate (or support) an expectation differently
         "suites": [
             {
                 "suite": s.suite,

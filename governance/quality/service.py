@@ -24,7 +24,7 @@ from governance.errors import ExitCode, InfraError, InputError
 from governance.project import Project
 from governance.quality import incremental, references, results
 from governance.quality.expectations.base import Ctx
-from governance.quality.runner import DatasetRun, Spec, validate
+from governance.quality.runner import Outcome, Spec, validate
 from governance.results import StepResult, worst
 from governance.specs.expectations import Suite
 from governance.specs.quality_run import QualityRun, SuiteResult
@@ -183,13 +183,22 @@ def _run_dataset(
     from governance.lake.engines import open_engine
 
     others = [d for d in _referenced(group) if d != dataset]
+    ds_spec = project.dataset(dataset)
+    whole: tuple[incremental.Plan | None, Path | None] = (None, None)
+    if not scopes and ds_spec.format == "delta" and not any(s.incremental for s in group):
+        whole = _plan(project, group, {}, others, kind)
+        carried = _carried_whole(whole[0], specs)
+        if carried is not None and not quarantine and whole[0] is not None:  # no engine is even opened
+            info: dict[str, Any] = {"engine": kind}
+            info["incremental"] = {"partitions_scanned": 0, "carried_from": whole[0].state.run_id}
+            rows = whole[0].state.rows
+            return _split(group, dataset, layer, carried, owners, 0, rows, info, fused=True), None, []
     near = [d for d in others if references.reachable(project, kind, dataset, d)]
     eng = open_engine(project, kind, [dataset, *near])
     eng.sensitive = set().union(*(project.pii_columns(d) for d in [dataset, *others]))
     try:
         columns = eng.columns(dataset)
         other = references.bring(project, eng, group, [d for d in others if d not in near])
-        ds_spec = project.dataset(dataset)
         ctx = Ctx(
             dataset=dataset,
             relation=eng.relation(dataset),
@@ -199,15 +208,14 @@ def _run_dataset(
             now=now,
             other=other,
         )
-        info: dict[str, Any] = {"engine": kind}
-        plan: incremental.Plan | None = None
-        state_file: Path | None = None
+        info = {"engine": kind}
+        plan, state_file = whole
         applicable = {k: v for k, v in scopes.items() if k in columns}
         if applicable:
             preds = [incremental.scope_predicate(ctx, k, v) for k, v in applicable.items()]
             ctx.scope = exp.and_(*preds) if len(preds) > 1 else preds[0]
             info["partitions"] = {k: v for k, v in applicable.items()}
-        elif not scopes and ds_spec.format == "delta":
+        elif not scopes and ds_spec.format == "delta" and plan is None:
             plan, state_file = _plan(project, group, columns, others, kind)
             if plan is not None and plan.info():
                 info["incremental"] = plan.info()
@@ -241,7 +249,7 @@ def _run_dataset(
         for sql in res.sql:
             log.debug("%s SQL: %s", dataset, sql)
         return (
-            _split(group, dataset, layer, res.outcomes, owners, res.queries, res.rows, info, res),
+            _split(group, dataset, layer, res.outcomes, owners, res.queries, res.rows, info, fused=True),
             quarantined,
             res.sql,
         )
@@ -268,6 +276,17 @@ def _plan(
     return plan, state_file
 
 
+def _carried_whole(plan: incremental.Plan | None, specs: list[Spec]) -> list[Outcome] | None:
+    """The stored outcomes of a whole-table plan when all of them may be reused as they are: nothing
+    the suites read changed and none of them reads the clock (the same definition and schema give the
+    same build errors too, so the engine is not needed)."""
+    if plan is None or plan.column is not None or plan.rescan_whole_table:
+        return None
+    if len(plan.state.outcomes) != len(specs) or any(s.type in incremental.CLOCK for s in specs):
+        return None
+    return [Outcome.from_gx(spec, stored) for spec, stored in zip(specs, plan.state.outcomes, strict=True)]
+
+
 def _split(
     group: list[Suite],
     dataset: str,
@@ -277,14 +296,14 @@ def _split(
     queries: int,
     rows: int | None,
     info: dict[str, Any],
-    run: DatasetRun | None = None,
+    fused: bool = False,
 ) -> list[SuiteResult]:
     """Results of the fused run, back per suite (the dataset's queries are reported on each suite)."""
     out = []
     for si, s in enumerate(group):
         mine = [o for o, owner in zip(outcomes, owners, strict=True) if owner == si]
         extra = dict(info)
-        if run is not None and len(group) > 1:
+        if fused and len(group) > 1:
             extra["fused_with"] = [g.suite for g in group if g is not s]
         out.append(results.suite_result(s.suite, dataset, layer, mine, queries, rows, **extra))
     return out
