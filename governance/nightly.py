@@ -515,9 +515,10 @@ def run_nightly(
 ) -> StepResult:
     """Run the job (all steps, or `only` those named) and return the run summary as a StepResult."""
     from governance.metrics import Metric, record
+    from governance.validation import remembered
 
     steps = [s for s in STEPS if not only or s.name in only]
-    with nightly_lock(project.state_dir):
+    with nightly_lock(project.state_dir), remembered():  # the steps validate one unchanged project
         started = utcnow()
         ctx = Context(project, new_run_id(started), started)
         for i, step in enumerate(steps, 1):

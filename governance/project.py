@@ -19,6 +19,7 @@ from governance.specs.glossary import GlossaryFile, Term
 from governance.specs.manifests import Manifest
 from governance.specs.policies import Policy, PolicyFile
 from governance.specs.posture import PostureFile
+from governance.specs.yamlcache import YamlCache
 from governance.specs.yamlio import YamlDoc, load_yaml, validate_model
 
 M = TypeVar("M", bound=BaseModel)
@@ -191,10 +192,11 @@ def load_project(config: str | Path | None = None) -> Project:
     if doc is not None:
         project.docs[doc.file] = doc
     targets = project.declarations_by_folder()
+    cache = YamlCache.in_state_dir(project.state_dir)
     for folder in FOLDERS:
         for path in iter_files(root, folder):
             target, model = model_for(folder, path)
-            fdoc, errs = load_yaml(path, root)
+            fdoc, errs = load_yaml(path, root, cache)
             problems += errs
             if fdoc is None:
                 continue
@@ -206,6 +208,7 @@ def load_project(config: str | Path | None = None) -> Project:
             problems += errs
             if obj is not None:
                 targets[target].append(obj)
+    cache.save()
     if problems:
         raise InputError(problems)
     return project

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,7 +62,30 @@ def check(config: str | Path | None, check_data: bool = True) -> tuple[Project, 
 
 def validate_project(project: Project, check_data: bool = True) -> list[Problem]:
     """Every cross-reference problem of a project loaded by `load_project`, sorted by file and line."""
-    return _printable(Validator(project, check_data).run())
+    memo = _REMEMBERED.get()
+    key = (id(project), check_data)
+    if memo is not None and key in memo:
+        return list(memo[key][1])
+    problems = _printable(Validator(project, check_data).run())
+    if memo is not None:
+        memo[key] = (project, problems)  # (the project is kept so its id is not reused)
+    return list(problems)
+
+
+_REMEMBERED: ContextVar[dict[tuple[int, bool], tuple[Project, list[Problem]]] | None] = ContextVar(
+    "validated", default=None
+)
+
+
+@contextmanager
+def remembered() -> Iterator[None]:
+    """Inside this block a project validated once is not validated again (same answer). For a job whose
+    steps each check one project that nothing edits meanwhile: the nightly's validate and catalog steps."""
+    token = _REMEMBERED.set({})
+    try:
+        yield
+    finally:
+        _REMEMBERED.reset(token)
 
 
 def _printable(problems: list[Problem]) -> list[Problem]:

@@ -84,6 +84,38 @@ def locate(project: Project, name: str) -> DatasetLocation:
 
 
 def delta_table(loc: DatasetLocation, version: int | None = None) -> DeltaTable:
+    """The table's snapshot (its newest, or `version`). A local table's newest snapshot is opened once
+    per newest commit file: the quality plan, the engine, PII discovery and freshness each asked for it."""
+    key = None if version is not None or loc.is_remote else _newest_commit(loc.uri or "")
+    if key is not None and key in _SNAPSHOTS:
+        return _SNAPSHOTS[key]
+    table = _open_delta(loc, version)
+    if key is not None:
+        if len(_SNAPSHOTS) >= 64:
+            _SNAPSHOTS.clear()
+        _SNAPSHOTS[key] = table
+    return table
+
+
+_SNAPSHOTS: dict[tuple[str, str, int], DeltaTable] = {}
+
+
+def _newest_commit(path: str) -> tuple[str, str, int] | None:
+    """(table, newest commit file, its mtime): a new commit, or a table made anew, gives another key."""
+    log_dir = os.path.join(path, "_delta_log")
+    try:
+        commits = [
+            n for n in os.listdir(log_dir) if len(n) == 25 and n.endswith(".json") and n[:20].isdigit()
+        ]
+        if not commits:
+            return None
+        newest = max(commits)
+        return (path, newest, os.stat(os.path.join(log_dir, newest)).st_mtime_ns)
+    except OSError:
+        return None
+
+
+def _open_delta(loc: DatasetLocation, version: int | None) -> DeltaTable:
     from deltalake import DeltaTable
     from deltalake.exceptions import TableNotFoundError
 

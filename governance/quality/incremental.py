@@ -13,10 +13,17 @@ scanned. An expectation is evaluated in one of two ways:
   distinct sets, medians, quantiles, stdev, …): evaluated on the whole table whenever a partition
   changed or a referenced dataset changed.
 
+A suite declared without `incremental:` on a Delta table is planned over one pseudo partition, the
+whole table (`WHOLE_TABLE`), whose fingerprint is the table's log version and file list. It keeps no
+states: a changed table is evaluated in full (one fused scan, as without a plan); when neither the table
+nor a dataset the suite reads changed, the last verdicts are carried.
+
 When nothing changed the last completed evaluation's verdicts are reported (mergeable ones re-evaluated
-from their states, so a time-relative check such as `max_to_be_recent` still moves with the clock).
-States are keyed by a hash of the suites' definitions (an edited suite starts again from the whole
-table) and saved only after an evaluation in which no query failed.
+from their states, so a time-relative check such as `max_to_be_recent` still moves with the clock; a
+clock-dependent check that has no state is evaluated again, never carried). States are keyed by a hash
+of what the answer depends on besides the data — the suites' definitions, the engine, the PII columns
+(results mask them) and the sample size — so an edited suite starts again from the whole table; they
+are saved only after an evaluation in which no query failed.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from governance import __version__
 from governance.errors import InputError
 from governance.lake import resolve
 from governance.lake.engines import Engine
@@ -38,19 +46,33 @@ from governance.quality.compiler import Compiled, compile_metrics
 from governance.quality.expectations.base import Ctx, Expectation, Unsupported, col, to_py, typed_lit
 from governance.specs.expectations import Suite
 
-STATE_VERSION = 2  # bump when the stored shape or the merge rules change
+STATE_VERSION = 3  # bump when the stored shape or the merge rules change
+WHOLE_TABLE = "__table__"  # the one pseudo partition of a suite declared without `incremental:`
+# verdicts that depend on the run's clock (`Ctx.now`) besides the data: never carried from a stored result
+CLOCK = frozenset({"expect_column_max_to_be_recent"})
 
 
 def state_path(project: Project, suite: str) -> Path:
     return project.state_dir / "quality" / "partitions" / f"{suite}.json"
 
 
-def definition_hash(suites: list[Suite], column: str) -> str:
-    """What the stored states depend on: every suite's expectations (type, kwargs, severity) and the
-    partition column. Editing a suite changes it, so its states are discarded."""
+def definition_hash(
+    suites: list[Suite],
+    column: str | None,
+    engine: str = "",
+    sensitive: set[str] | frozenset[str] = frozenset(),
+    sample_size: int | None = None,
+) -> str:
+    """What the stored states depend on besides the data: every suite's expectations (type, kwargs,
+    severity), the partition column, the engine, the PII columns (masked in results and samples) and the
+    sample size. Changing any of them discards the states."""
     spec = {
         "version": STATE_VERSION,
         "partition": column,
+        "engine": engine,
+        "sensitive": sorted(sensitive),
+        "sample_size": sample_size,
+        "release": __version__,  # a release may evaluate (or support) an expectation differently
         "suites": [
             {
                 "suite": s.suite,
@@ -85,13 +107,22 @@ def fingerprints(project: Project, dataset: str, column: str) -> dict[str, str]:
     return {v: _digest(p) for v, p in _add_actions(project, dataset, column).items()}
 
 
+def table_fingerprint(project: Project, dataset: str) -> str:
+    """A Delta table's log version and a hash of its files: a new commit (data, deletion vectors,
+    metadata) changes the version, and a table made anew at the same version has other file names."""
+    loc = resolve.locate(project, dataset)
+    dt = resolve.delta_table(loc)
+    paths = [str(p) for p in resolve.add_actions(dt).column("path").to_pylist()]
+    return f"{dt.version()}:{_digest(paths)}"
+
+
 def dataset_fingerprint(project: Project, dataset: str) -> str | None:
-    """A hash of a whole dataset's files (Delta, local or remote), or None when it cannot be known
-    cheaply (SQL tables, Parquet folders): then it counts as changed on every run."""
+    """`table_fingerprint` of a Delta dataset (local or remote), or None when it cannot be known cheaply
+    (SQL and Spark tables, Parquet folders): then it counts as changed on every run."""
     if project.dataset(dataset).format != "delta":
         return None
     try:
-        return _digest([p for ps in _add_actions(project, dataset, None).values() for p in ps])
+        return table_fingerprint(project, dataset)
     except Exception:  # noqa: BLE001 - unknown means "changed": the whole-table checks run again
         return None
 
@@ -154,9 +185,10 @@ class PartitionState:
 
 @dataclass
 class Plan:
-    """What an incremental run of one dataset scans, and what it may reuse."""
+    """What an incremental run of one dataset scans, and what it may reuse (`column` None: the whole
+    table is the one partition)."""
 
-    column: str
+    column: str | None
     state: PartitionState
     current: dict[str, str]  # partition → fingerprint now
     changed: list[str]
@@ -182,11 +214,15 @@ class Plan:
 
     def scope(self, ctx: Ctx) -> exp.Expr | None:
         """The filter of the changed partitions (None: every partition changed)."""
-        if set(self.changed) == set(self.current) and not self.state.states:
+        if self.column is None or (set(self.changed) == set(self.current) and not self.state.states):
             return None
         return scope_predicate(ctx, self.column, self.changed)
 
     def info(self) -> dict[str, Any]:
+        """The `incremental` block of a suite's result (none for a whole-table suite: it shows one only
+        when its verdicts are carried)."""
+        if self.column is None:
+            return {}
         return {
             "partition": self.column,
             "changed": self.changed,
@@ -203,7 +239,7 @@ class Plan:
         merged with the stored states of the others. Updates the in-memory states (saved by the caller
         once the evaluation completed)."""
         grouped = compile_metrics(ctx, impls)
-        if grouped.scan is None:
+        if grouped.scan is None or self.column is None:
             return {}
         keys = {alias: _metric_key(grouped, alias) for alias in grouped.merges}
         if scan and self.changed:
@@ -229,11 +265,20 @@ class Plan:
         self.state.rows = rows
 
 
-def plan(project: Project, suites: list[Suite], column: str, referenced: list[str]) -> tuple[Plan, Path]:
-    """What to scan and reuse for the suites of one dataset partitioned by `column`, and the state file."""
+def plan(
+    project: Project, suites: list[Suite], column: str | None, referenced: list[str], engine: str = ""
+) -> tuple[Plan, Path]:
+    """What to scan and reuse for the suites of one dataset partitioned by `column` (None: the whole
+    table as one partition), and the state file."""
+    dataset = suites[0].dataset
+    sensitive = project.pii_columns(dataset)
     path = state_path(project, "+".join(s.suite for s in suites))
-    state = PartitionState.load(path, definition_hash(suites, column))
-    current = fingerprints(project, suites[0].dataset, column)
+    key = definition_hash(suites, column, engine, sensitive, project.config.quality.sample_size)
+    state = PartitionState.load(path, key)
+    if column is None:
+        current = {WHOLE_TABLE: table_fingerprint(project, dataset)}
+    else:
+        current = fingerprints(project, dataset, column)
     changed = sorted(v for v, fp in current.items() if state.fingerprints.get(v) != fp)
     removed = sorted(v for v in state.fingerprints if v not in current)
     if not state.run_id:  # no completed evaluation: every partition is new
@@ -243,7 +288,6 @@ def plan(project: Project, suites: list[Suite], column: str, referenced: list[st
     for part in changed + removed:  # (in memory) their states are rebuilt by this run's grouped query
         state.states.pop(part, None)
     depends = {d: dataset_fingerprint(project, d) for d in referenced}
-    sensitive = project.pii_columns(suites[0].dataset)
     return Plan(column, state, current, changed, removed, depends, sensitive), path
 
 

@@ -273,10 +273,13 @@ def _fetch_incremental(
     carried: dict[int, Outcome],
 ) -> list[dict[str, Any]]:
     """Mergeable expectations from partition states; whole-table ones on the whole table when the table
-    (or a dataset they read) changed, else their last result."""
+    (or a dataset they read) changed, else their last result (never for a verdict that moves with the
+    clock: that one is evaluated again)."""
     merge_ids = {
-        i for i, impl in enumerate(impls) if impl is not None and incremental.mergeable(impl, plan.sensitive)
-    }
+        i
+        for i, impl in enumerate(impls)
+        if impl is not None and plan.column is not None and incremental.mergeable(impl, plan.sensitive)
+    }  # a whole-table plan keeps no states: a changed table is one fused scan, as without a plan
     per_item: list[dict[str, Any]] = [{} for _ in impls]
     mergeables = [impl if i in merge_ids else None for i, impl in enumerate(impls)]
     if merge_ids:
@@ -301,7 +304,7 @@ def _fetch_incremental(
     whole_ids = {i for i, impl in enumerate(impls) if impl is not None and i not in merge_ids}
     if not plan.rescan_whole_table:
         for i in sorted(whole_ids):
-            stored = plan.carried(i)
+            stored = plan.carried(i) if specs[i].type not in incremental.CLOCK else None
             if stored is not None:
                 carried[i] = Outcome.from_gx(specs[i], stored)
         whole_ids -= set(carried)

@@ -24,7 +24,7 @@ from governance.errors import ExitCode, InfraError, InputError
 from governance.project import Project
 from governance.quality import incremental, references, results
 from governance.quality.expectations.base import Ctx
-from governance.quality.runner import DatasetRun, Spec, validate
+from governance.quality.runner import Outcome, Spec, validate
 from governance.results import StepResult, worst
 from governance.specs.expectations import Suite
 from governance.specs.quality_run import QualityRun, SuiteResult
@@ -197,13 +197,22 @@ def _run_dataset(
     from governance.lake.engines import open_engine
 
     others = [d for d in _referenced(group) if d != dataset]
+    ds_spec = project.dataset(dataset)
+    whole: tuple[incremental.Plan | None, Path | None] = (None, None)
+    if not scopes and ds_spec.format == "delta" and not any(s.incremental for s in group):
+        whole = _plan(project, group, {}, others, kind)
+        carried = _carried_whole(whole[0], specs)
+        if carried is not None and not quarantine and whole[0] is not None:  # no engine is even opened
+            info: dict[str, Any] = {"engine": kind}
+            info["incremental"] = {"partitions_scanned": 0, "carried_from": whole[0].state.run_id}
+            rows = whole[0].state.rows
+            return _split(group, dataset, layer, carried, owners, 0, rows, info, fused=True), None, []
     near = [d for d in others if references.reachable(project, kind, dataset, d)]
     eng = open_engine(project, kind, [dataset, *near])
     eng.sensitive = set().union(*(project.pii_columns(d) for d in [dataset, *others]))
     try:
         columns = eng.columns(dataset)
         other = references.bring(project, eng, group, [d for d in others if d not in near])
-        ds_spec = project.dataset(dataset)
         ctx = Ctx(
             dataset=dataset,
             relation=eng.relation(dataset),
@@ -213,24 +222,17 @@ def _run_dataset(
             now=now,
             other=other,
         )
-        info: dict[str, Any] = {"engine": kind}
-        plan: incremental.Plan | None = None
-        state_file: Path | None = None
+        info = {"engine": kind}
+        plan, state_file = whole
         applicable = {k: v for k, v in scopes.items() if k in columns}
         if applicable:
             preds = [incremental.scope_predicate(ctx, k, v) for k, v in applicable.items()]
             ctx.scope = exp.and_(*preds) if len(preds) > 1 else preds[0]
             info["partitions"] = {k: v for k, v in applicable.items()}
-        elif not scopes:
-            inc = {s.incremental.partition for s in group if s.incremental}
-            if len(inc) == 1 and all(s.incremental for s in group) and ds_spec.format == "delta":
-                column = inc.pop()
-                if column in columns:
-                    plan, state_file = incremental.plan(project, group, column, others)
-                    if not plan.current:  # an empty table has no partition to keep a state for
-                        plan = state_file = None
-                    else:
-                        info["incremental"] = plan.info()
+        elif not scopes and ds_spec.format == "delta" and plan is None:
+            plan, state_file = _plan(project, group, columns, others, kind)
+            if plan is not None and plan.info():
+                info["incremental"] = plan.info()
         pii = project.pii_columns(dataset)
         res = validate(eng, ctx, specs, project.config.quality.sample_size, pii, plan=plan)
         quarantined = None
@@ -251,8 +253,9 @@ def _run_dataset(
             quarantined = qmod.write(eng, qctx, failing, target, run_id, pii, storage_options(project))
             info["quarantined_rows"] = quarantined
         if plan is not None and state_file is not None:
-            if res.queries == 0 and plan.state.run_id:
-                info["incremental"]["carried_from"] = plan.state.run_id  # nothing changed, nothing ran
+            if res.queries == 0 and not plan.table_changed:
+                # nothing changed, nothing ran (SPEC §6.1: a whole-table suite shows only this)
+                info.setdefault("incremental", {"partitions_scanned": 0})["carried_from"] = plan.state.run_id
             elif any(o.infra for o in res.outcomes):
                 log.warning("%s: partition states not saved (the evaluation did not complete)", dataset)
             else:
@@ -262,12 +265,42 @@ def _run_dataset(
         for sql in res.sql:
             log.debug("%s SQL: %s", dataset, sql)
         return (
-            _split(group, dataset, layer, res.outcomes, owners, res.queries, res.rows, info, res),
+            _split(group, dataset, layer, res.outcomes, owners, res.queries, res.rows, info, fused=True),
             quarantined,
             res.sql,
         )
     finally:
         eng.close()
+
+
+def _plan(
+    project: Project, group: list[Suite], columns: dict[str, str], others: list[str], kind: str
+) -> tuple[incremental.Plan | None, Path | None]:
+    """The incremental plan of a Delta dataset's suites: by their partition when they all declare the
+    same one, else over the whole table (carried when it and what the suites read did not change)."""
+    inc = {s.incremental.partition for s in group if s.incremental}
+    column = inc.pop() if len(inc) == 1 and all(s.incremental for s in group) else None
+    if column is not None and column not in columns:
+        column = None
+    try:
+        plan, state_file = incremental.plan(project, group, column, others, kind)
+    except Exception as exc:  # noqa: BLE001 - no fingerprint: evaluated in full, as without a plan
+        log.info("%s: no incremental plan (%s)", group[0].dataset, type(exc).__name__)
+        return None, None
+    if not plan.current:  # an empty table has no partition to keep a state for
+        return None, None
+    return plan, state_file
+
+
+def _carried_whole(plan: incremental.Plan | None, specs: list[Spec]) -> list[Outcome] | None:
+    """The stored outcomes of a whole-table plan when all of them may be reused as they are: nothing
+    the suites read changed and none of them reads the clock (the same definition and schema give the
+    same build errors too, so the engine is not needed)."""
+    if plan is None or plan.column is not None or plan.rescan_whole_table:
+        return None
+    if len(plan.state.outcomes) != len(specs) or any(s.type in incremental.CLOCK for s in specs):
+        return None
+    return [Outcome.from_gx(spec, stored) for spec, stored in zip(specs, plan.state.outcomes, strict=True)]
 
 
 def _split(
@@ -279,14 +312,14 @@ def _split(
     queries: int,
     rows: int | None,
     info: dict[str, Any],
-    run: DatasetRun | None = None,
+    fused: bool = False,
 ) -> list[SuiteResult]:
     """Results of the fused run, back per suite (the dataset's queries are reported on each suite)."""
     out = []
     for si, s in enumerate(group):
         mine = [o for o, owner in zip(outcomes, owners, strict=True) if owner == si]
         extra = dict(info)
-        if run is not None and len(group) > 1:
+        if fused and len(group) > 1:
             extra["fused_with"] = [g.suite for g in group if g is not s]
         out.append(results.suite_result(s.suite, dataset, layer, mine, queries, rows, **extra))
     return out

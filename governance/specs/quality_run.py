@@ -69,7 +69,7 @@ class Statistics(_Model):
 
 
 class Incremental(_Model):
-    partition: str
+    partition: str | None = None  # unset: a whole-table suite whose last verdicts were carried
     changed: list[str] = Field(default_factory=list)
     removed: list[str] = Field(default_factory=list)
     stored: int = 0

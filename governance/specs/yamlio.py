@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
@@ -35,18 +35,23 @@ MAX_DEPTH = 64
 class YamlDoc:
     """A loaded YAML document: its plain data and a way to find the line of any path in it."""
 
-    def __init__(self, file: str, node: Any, data: Any = None) -> None:
+    def __init__(
+        self, file: str, node: Any, data: Any = None, lines: dict[PathKey, int] | None = None
+    ) -> None:
         self.file = file
-        self.node = node
+        self.node = node  # None when loaded from the cache: `lines` then holds every line
         self.data = _plain(node) if data is None else data
+        self.lines = lines
         # path -> the text as written, for values that `${VAR}` expansion changed: messages show this,
         # never the expanded value (which may be a secret)
         self.written: dict[tuple[str | int, ...], str] = {}
 
     def line(self, path: Iterable[str | int] = ()) -> int:
         """1-based line of the deepest node on `path` that exists (the key's line for a mapping entry)."""
-        node, line = self.node, 1
         path = tuple(path)
+        if self.node is None and self.lines is not None:
+            return self._line_from_lines(path)
+        node, line = self.node, 1
         for key in path:
             if isinstance(node, CommentedMap) and _has_key(node, key):
                 key = _real_key(node, key)
@@ -60,6 +65,19 @@ class YamlDoc:
         else:
             if isinstance(node, CommentedMap | CommentedSeq) and not path and node.lc.line is not None:
                 line = node.lc.line + 1
+        return max(line, 1)
+
+    def _line_from_lines(self, path: PathKey) -> int:
+        assert self.lines is not None
+        if not path:
+            return max(self.lines.get((), 1), 1)
+        here: PathKey = ()
+        line = 1
+        for key in path:
+            found = next((k for k in ((*here, key), (*here, str(key))) if k in self.lines), None)
+            if found is None:
+                break
+            here, line = found, self.lines[found]
         return max(line, 1)
 
     def at(self, path: Iterable[str | int] = ()) -> Location:
@@ -175,8 +193,16 @@ def _yaml() -> YAML:
     return y
 
 
-def load_yaml(path: Path, root: Path) -> tuple[YamlDoc | None, list[Problem]]:
-    """Load one YAML file. Any fault becomes a Problem at its line, never an exception."""
+class DocCache(Protocol):
+    """Parsed documents kept by file and content (governance.specs.yamlcache)."""
+
+    def get(self, rel: str, text: str) -> YamlDoc | None: ...
+    def put(self, rel: str, text: str, doc: YamlDoc) -> None: ...
+
+
+def load_yaml(path: Path, root: Path, cache: DocCache | None = None) -> tuple[YamlDoc | None, list[Problem]]:
+    """Load one YAML file. Any fault becomes a Problem at its line, never an exception. With `cache`, a
+    file parsed before with the same content is not parsed again."""
     rel = _rel(path, root)
     here = Location(rel, 1)
     try:
@@ -193,7 +219,15 @@ def load_yaml(path: Path, root: Path) -> tuple[YamlDoc | None, list[Problem]]:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         return None, [Problem(Location(rel, line), f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
-    return load_yaml_text(text, rel)
+    if cache is None:
+        return load_yaml_text(text, rel)
+    kept = cache.get(rel, text)
+    if kept is not None:
+        return kept, []
+    doc, problems = load_yaml_text(text, rel)
+    if doc is not None and not problems:
+        cache.put(rel, text, doc)
+    return doc, problems
 
 
 _DUP = re.compile(r'found duplicate key "(?P<key>.*)" with value')

@@ -1,0 +1,62 @@
+"""Declarative files kept parsed in state_dir/cache/yaml.json: a project loaded from the cache has the
+same data and the same FILE:LINE for every key as one parsed afresh, and an edited file is parsed again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers import copy_project
+
+from governance.errors import InputError
+from governance.project import load_project
+from governance.specs.yamlcache import all_lines
+from governance.specs.yamlio import load_yaml
+
+
+def _project(tmp_path: Path) -> Path:
+    config = copy_project(tmp_path)
+    (tmp_path / ".smartflow").mkdir()
+    return config
+
+
+def test_a_cached_project_has_the_same_data_and_lines(tmp_path: Path) -> None:
+    config = _project(tmp_path)
+    parsed = load_project(config)
+    assert (tmp_path / ".smartflow/cache/yaml.json").is_file()
+    cached = load_project(config)
+    assert set(cached.docs) == set(parsed.docs) and len(parsed.docs) > 30
+    for name, doc in parsed.docs.items():
+        again = cached.docs[name]
+        assert again.data == doc.data, name
+        if name == "smartflow.yaml":
+            continue  # always parsed: it says where the state dir (and so the cache) is
+        assert again.node is None, f"{name} was parsed again"
+        for path, line in all_lines(doc).items():
+            assert again.line(path) == doc.line(path) == max(line, 1), (name, path)
+            assert again.line((*path, "no-such-key")) == doc.line((*path, "no-such-key")), (name, path)
+    assert cached.suites == parsed.suites and cached.terms == parsed.terms
+    suite = cached.suites[0]
+    assert cached.locate(suite, "expectations", 1, "kwargs") == parsed.locate(
+        suite, "expectations", 1, "kwargs"
+    )
+
+
+def test_an_edited_file_is_parsed_again(tmp_path: Path) -> None:
+    config = _project(tmp_path)
+    load_project(config)
+    path = tmp_path / "expectations/silver/silver_customers.yaml"
+    path.write_text(path.read_text().replace("type: expect_column_values_to_not_be_null", "type: [oops", 1))
+    try:
+        load_project(config)
+    except InputError as exc:
+        assert any(p.where.file == "expectations/silver/silver_customers.yaml" for p in exc.problems)
+    else:
+        raise AssertionError("the edit was not seen")
+    doc, problems = load_yaml(path, tmp_path)
+    assert doc is None and problems
+
+
+def test_no_cache_is_written_without_a_state_dir(tmp_path: Path) -> None:
+    config = copy_project(tmp_path)
+    load_project(config)
+    assert not (tmp_path / ".smartflow").exists()
