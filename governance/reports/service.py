@@ -24,11 +24,25 @@ EXIT_WORDS = {0: "success", 1: "checks failed", 2: "bad input", 3: "infrastructu
 HISTORY_DAYS = 120
 
 
-def _env() -> Any:
-    from jinja2 import Environment, FileSystemLoader
+def _env(state_dir: Path | None = None) -> Any:
+    """Templates compiled once and kept under state_dir/cache/jinja (keyed by jinja on each template's
+    source): compiling them was most of an unchanged nightly's report step."""
+    from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader
 
+    cache = None
+    if state_dir is not None and state_dir.is_dir():
+        folder = state_dir / "cache" / "jinja"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            cache = FileSystemBytecodeCache(str(folder))
+        except OSError:
+            cache = None  # only costs time
     return Environment(
-        loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, trim_blocks=True, lstrip_blocks=True
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        bytecode_cache=cache,
     )
 
 
@@ -139,7 +153,7 @@ def render(
         raise InputError(f"unknown report '{kind}' (choose from {', '.join(KINDS)})")
     m = build_model(project, kind, run)
     svg = _nightly_svg(project, m) if kind == "nightly" else _audit_svg(m)
-    html = _env().get_template(f"{kind}.html.j2").render(m=m, svg=svg, exit_words=EXIT_WORDS)
+    html = _env(project.state_dir).get_template(f"{kind}.html.j2").render(m=m, svg=svg, exit_words=EXIT_WORDS)
     day = (m["run"].get("started_at") or m["generated_at"])[:10]
     folder = Path(out) if out else project.reports_dir
     try:
