@@ -181,9 +181,8 @@ class Engine(ABC):
         self.run_statement(exp.Drop(tables=[exp.to_table(name)], kind=kind, exists=True))
 
     def register_files(self, project: Project, dataset: str, name: str, files: list[str]) -> bool:
-        """Make `name` a dataset of this engine holding only the rows of these data files of Delta
-        `dataset` (paths as its log's `add` actions spell them), with the dataset's columns and types;
-        False when this engine cannot (the caller then reads the whole dataset)."""
+        """Make `name` the rows of only these data files of Delta `dataset` (as its log spells them),
+        with its columns and types; False when this engine cannot (the caller reads the whole dataset)."""
         return False
 
     def load_rows(self, name: str, columns: dict[str, str], rows: list[tuple[Any, ...]]) -> exp.Table:
@@ -292,16 +291,14 @@ class DuckDBEngine(Engine):
         return True
 
     def register_files(self, project: Project, dataset: str, name: str, files: list[str]) -> bool:
-        """DuckDB's own Parquet scan of just those files (`governance.lake.native`), when the dataset is
-        a local Delta table that scan can read exactly."""
+        """DuckDB's own Parquet scan of those files (`governance.lake.native`) of a local Delta table."""
         from governance.lake import native
 
         loc = resolve.locate(project, dataset)
-        if loc.spec.format != "delta" or loc.is_remote or not files:
-            return False
         rel = self.relation(dataset).sql(dialect="duckdb")
         types = {str(r[0]): str(r[1]) for r in self.con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()}
-        sql = native.view_sql(loc, resolve.delta_table(loc), types, only=set(files))
+        delta = loc.spec.format == "delta" and bool(files)
+        sql = native.view_sql(loc, resolve.delta_table(loc), types, set(files)) if delta else None
         if sql is None:
             return False
         view = view_name(name)

@@ -164,18 +164,6 @@ def _widened(pd: Pushdown) -> Pushdown:
     return Pushdown(f"^\\s*{inner}\\s*$", pd.case_insensitive, pd.exact)
 
 
-def whole_match(column: exp.Expression, pd: Pushdown, dialect: str) -> exp.Expression:
-    """`column` matches the anchored `pd` as a whole. DuckDB runs RE2's full match on the pattern without
-    its anchors: the same answer for a quarter less CPU than `regexp_matches` with `^…$`."""
-    from sqlglot import exp
-
-    if dialect != "duckdb" or not (pd.pattern.startswith("^\\s*") and pd.pattern.endswith("\\s*$")):
-        return regex_match(column, pd, dialect)
-    flag = exp.Literal.string("i") if pd.case_insensitive else None
-    pattern = exp.Literal.string(pd.pattern[1:-1])
-    return exp.RegexpFullMatch(this=column, expression=pattern, options=flag)
-
-
 @dataclass(frozen=True)
 class Probe:
     """One counted (column, rule, mode) combination; `mode` is "value" or "text"."""
@@ -188,11 +176,6 @@ class Probe:
     @property
     def pushdown(self) -> Pushdown:
         return _widened(self.rule.value_pushdown) if self.mode == "value" else self.rule.text_pushdown
-
-    def match(self, column: exp.Expression, dialect: str) -> exp.Expression:
-        if self.mode == "value":
-            return whole_match(column, self.pushdown, dialect)
-        return regex_match(column, self.pushdown, dialect)
 
 
 def probes_for(columns: list[str], rules: list[DetectionRule]) -> list[Probe]:
@@ -218,7 +201,8 @@ def count_query(columns: list[str], probes: list[Probe], dialect: str) -> exp.Se
 
     inner: list[Any] = [exp.column(f"c{i}") for i in range(len(columns))]
     inner += [
-        exp.alias_(p.match(exp.column(f"c{p.column}"), dialect), f"b{p.index}", copy=False) for p in probes
+        exp.alias_(regex_match(exp.column(f"c{p.column}"), p.pushdown, dialect), f"b{p.index}", copy=False)
+        for p in probes
     ]
     flags = exp.select(*inner).from_(exp.to_table(SAMPLE_TABLE), copy=False).subquery("flags", copy=False)
     select: list[Any] = [exp.alias_(exp.func("count", exp.Star()), "n", copy=False)]
@@ -246,7 +230,7 @@ def detail_query(confirm: list[Probe], exact: list[Probe], dialect: str, cap: in
         inner = (
             exp.select("v", "n", exp.alias_(total, "dn", copy=False))
             .from_(_distinct_values(p), copy=False)
-            .where(p.match(exp.column("v"), dialect), copy=False)
+            .where(regex_match(exp.column("v"), p.pushdown, dialect), copy=False)
             .order_by(exp.MD5(this=exp.column("v")), copy=False)
             .limit(cap, copy=False)
         )
@@ -263,7 +247,7 @@ def detail_query(confirm: list[Probe], exact: list[Probe], dialect: str, cap: in
                 exp.alias_(exp.func("count", exp.Star()), "dn", copy=False),
             )
             .from_(_distinct_values(p), copy=False)
-            .where(p.match(exp.column("v"), dialect), copy=False)
+            .where(regex_match(exp.column("v"), p.pushdown, dialect), copy=False)
         )
     query: exp.Expression = parts[0]
     for part in parts[1:]:
