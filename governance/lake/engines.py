@@ -144,6 +144,11 @@ class Engine(ABC):
 
         self.run_statement(exp.Drop(tables=[exp.to_table(name)], kind=kind, exists=True))
 
+    def register_files(self, project: Project, dataset: str, name: str, files: list[str]) -> bool:
+        """Make `name` the rows of only these data files of Delta `dataset` (as its log spells them),
+        with its columns and types; False when this engine cannot (the caller reads the whole dataset)."""
+        return False
+
     def load_rows(self, name: str, columns: dict[str, str], rows: list[tuple[Any, ...]]) -> exp.Table:
         """A temporary table `name` in this engine holding `rows` (columns: name → type family), for
         data that lives elsewhere (the key set of a referenced dataset). Values travel as parameters
@@ -261,6 +266,22 @@ class DuckDBEngine(Engine):
         except Exception as exc:  # e.g. files that predate a column: the Arrow dataset fills it with NULL
             log.info("dataset %s stays on the Arrow scan: %s", loc.name, scrub(str(exc))[:200])
             return False
+        return True
+
+    def register_files(self, project: Project, dataset: str, name: str, files: list[str]) -> bool:
+        """DuckDB's own Parquet scan of those files (`governance.lake.native`) of a local Delta table."""
+        from governance.lake import native
+
+        loc = resolve.locate(project, dataset)
+        rel = self.relation(dataset).sql(dialect="duckdb")
+        types = {str(r[0]): str(r[1]) for r in self.con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()}
+        delta = loc.spec.format == "delta" and bool(files)
+        sql = native.view_sql(loc, resolve.delta_table(loc), types, set(files)) if delta else None
+        if sql is None:
+            return False
+        view = view_name(name)
+        self.con.execute(f'CREATE OR REPLACE VIEW "{view}" AS {sql}')
+        self._views[name] = view
         return True
 
     def register_arrow(self, dataset: str, data: Any) -> None:

@@ -86,14 +86,23 @@ MAX_BRANCHES = 128
 _PLAIN_VALUE = re.compile(r"[A-Za-z0-9_.-]+")
 
 
-def view_sql(loc: DatasetLocation, table: DeltaTable, types: dict[str, str]) -> str | None:
-    """`SELECT …` over the snapshot's files with the columns (and DuckDB types) of `types`, in order,
-    or None when the native scan cannot stand in for the Arrow dataset."""
+def view_sql(
+    loc: DatasetLocation, table: DeltaTable, types: dict[str, str], only: set[str] | None = None
+) -> str | None:
+    """`SELECT …` over the snapshot's files (or those of them named in `only`, as the log spells their
+    paths) with the columns (and DuckDB types) of `types`, in order, or None when the native scan cannot
+    stand in for the Arrow dataset."""
     if loc.is_remote or not loc.uri or not supported(table):
         return None
     root = loc.uri
     partitions = [c for c in table.metadata().partition_columns if c in types]
-    groups = file_groups(table, partitions, lambda path: _local_path(root, path))
+    wanted = None if only is None else {unquote(p) for p in only}
+    groups = file_groups(
+        table,
+        partitions,
+        lambda path: _local_path(root, path),
+        None if wanted is None else lambda path: unquote(path) in wanted,
+    )
     if not groups:
         return None
     one_scan = _one_scan(root, groups, partitions, types)
@@ -103,10 +112,13 @@ def view_sql(loc: DatasetLocation, table: DeltaTable, types: dict[str, str]) -> 
 
 
 def file_groups(
-    table: DeltaTable, partitions: list[str], place: Callable[[str], str | None]
+    table: DeltaTable,
+    partitions: list[str],
+    place: Callable[[str], str | None],
+    keep: Callable[[str], bool] | None = None,
 ) -> dict[tuple[Any, ...], list[str]] | None:
-    """The snapshot's data files (as `place` spells an `add` path) grouped by the values of `partitions`
-    that the log holds; None when `place` cannot spell one of them."""
+    """The snapshot's data files (as `place` spells an `add` path; those `keep` accepts) grouped by the
+    values of `partitions` that the log holds; None when `place` cannot spell one of them."""
     from governance.lake.resolve import add_actions
 
     adds = add_actions(table)
@@ -114,6 +126,8 @@ def file_groups(
     values = [adds.column(f"partition.{c}").to_pylist() for c in partitions] if paths else []
     groups: dict[tuple[Any, ...], list[str]] = defaultdict(list)
     for i, path in enumerate(paths):
+        if keep is not None and not keep(path):
+            continue
         full = place(path)
         if full is None:
             return None

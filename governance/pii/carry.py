@@ -1,14 +1,22 @@
-"""Carried PII scans: a dataset whose data did not change since its last completed scan is not scanned again.
+"""Carried and extended PII scans: a scan costs what changed in a Delta table since its last completed scan.
 
 A scan's measurements (counts only, never values) depend on the data, the rules that ran, the sample
-size, the seed, the candidate cap and the engine. The key is all of these: for a Delta table its URI and
-log version (read from the log alone, no data file is opened), a hash of the rules' definitions, and the
-settings. Any change is a fresh scan, so a carried scan is exactly the one a fresh scan would give (the
-sample is reproducible: same rows, same seed). Findings are always recomputed from the measurements and
-today's classification assignments, so an edited assignment takes effect without a scan.
+size, the seed, the candidate cap and the engine. The stored state of a dataset is keyed by all of these
+but the data (a hash of the table's URI, the rules' definitions and the settings) and records the Delta
+log version it measured, read from the log alone (no data file is opened):
 
-Parquet folders, SQL and Spark tables have no version this tool can read cheaply: they are always scanned.
-Stored under `state_dir/pii/scans/<dataset>.json`, written only after a scan that completed.
+- same key, same version: the measurements are carried (the sample is reproducible: same rows, same
+  seed), exactly what a fresh scan would give;
+- same key, a later version whose commits in between hold only `add` actions (appends: no `remove`, no
+  `metaData` or `protocol` change, no deletion vector), and the stored scan read every row: the scan is
+  extended by the added files only (`scan.scan_dataset` with a `Prior`), again equal to a fresh scan;
+- anything else (an overwrite, a delete, OPTIMIZE, a schema change, other rules or settings, a sample
+  that did not read every row, a log whose commits are gone, a remote table): a fresh scan.
+
+Findings are always recomputed from the measurements and today's classification assignments, so an
+edited assignment takes effect without a scan. Parquet folders, SQL and Spark tables have no version
+this tool can read cheaply: they are always scanned. Stored under `state_dir/pii/scans/<dataset>.json`,
+written only after a scan that completed.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import json
 import logging
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +36,7 @@ from governance.project import Project
 
 log = logging.getLogger("governance.pii")
 
-FORMAT = 1
+FORMAT = 2
 _EVIDENCE_FIELDS = (
     "non_null",
     "value_rows",
@@ -35,13 +44,33 @@ _EVIDENCE_FIELDS = (
     "text_rows",
     "text_distinct",
     "candidates_checked",
+    "value_matches",
+    "text_matches",
     "estimated",
     "column_evidence",
 )
+# log actions an append may hold besides `add`
+_APPEND_ACTIONS = {"add", "commitInfo", "txn"}
 
 
-def data_version(project: Project, dataset: str) -> str | None:
-    """`<uri>@<log version>` of a Delta dataset, or None when its version cannot be known cheaply."""
+@dataclass(frozen=True)
+class DataVersion:
+    uri: str
+    version: int
+
+
+@dataclass
+class Stored:
+    """The last completed scan of a dataset with the same rules and settings."""
+
+    scan: DatasetScan
+    run_id: str
+    version: int
+    complete: bool  # it read every row of that version
+
+
+def data_version(project: Project, dataset: str) -> DataVersion | None:
+    """The URI and log version of a Delta dataset, or None when its version cannot be known cheaply."""
     from governance.lake import resolve
 
     if project.dataset(dataset).format != "delta":
@@ -50,17 +79,41 @@ def data_version(project: Project, dataset: str) -> str | None:
         loc = resolve.locate(project, dataset)
         if not resolve.exists(loc):
             return None
-        return f"{loc.uri}@{resolve.delta_table(loc).version()}"
+        return DataVersion(loc.uri or "", resolve.delta_table(loc).version())
     except Exception as exc:  # unreadable here: the scan itself will report it
         log.debug("no Delta version for %s (%s)", dataset, type(exc).__name__)
         return None
 
 
+def appended_files(uri: str, since: int, until: int) -> list[str] | None:
+    """The data files (paths as the log spells them) that the commits after `since` up to `until` added,
+    when those commits only appended; None for anything else, or when the commits cannot be read here
+    (a remote table, commit files cleaned up after a checkpoint)."""
+    if "://" in uri or until < since:
+        return None
+    added: list[str] = []
+    for version in range(since + 1, until + 1):
+        try:
+            with open(os.path.join(uri, "_delta_log", f"{version:020d}.json"), encoding="utf-8") as fh:
+                actions = [json.loads(line) for line in fh if line.strip()]
+        except (OSError, ValueError):
+            return None
+        for action in actions:
+            if not set(action) <= _APPEND_ACTIONS:
+                return None
+            add = action.get("add")
+            if add is not None:
+                if add.get("deletionVector") or not add.get("dataChange", True):
+                    return None
+                added.append(str(add["path"]))
+    return added
+
+
 def scan_key(
-    version: str, rules: list[DetectionRule], engine: str, sample: int | None, seed: int, cap: int
+    uri: str, rules: list[DetectionRule], engine: str, sample: int | None, seed: int, cap: int
 ) -> str:
     defs = [r.rule.model_dump(mode="json") for r in rules]
-    text = json.dumps([FORMAT, version, defs, engine, sample or 0, seed, cap], sort_keys=True, default=str)
+    text = json.dumps([FORMAT, uri, defs, engine, sample or 0, seed, cap], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -68,7 +121,7 @@ def _path(project: Project, dataset: str) -> Path:
     return project.state_dir / "pii" / "scans" / f"{dataset}.json"
 
 
-def load(project: Project, dataset: str, key: str, rules: list[DetectionRule]) -> DatasetScan | None:
+def load(project: Project, dataset: str, key: str, rules: list[DetectionRule]) -> Stored | None:
     try:
         data = json.loads(_path(project, dataset).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -84,25 +137,26 @@ def load(project: Project, dataset: str, key: str, rules: list[DetectionRule]) -
             sample_size=int(data["sample_size"]),
             columns=dict(data["columns"]),
             skipped_columns=list(data["skipped_columns"]),
-            carried_from=data.get("run_id"),
         )
         for e in data["evidence"]:
             ev = Evidence(e["column"], by_name[e["rule"]], int(e["non_null"]))
             for name in _EVIDENCE_FIELDS[1:]:
                 setattr(ev, name, e[name])
             scan.evidence.append(ev)
+        return Stored(scan, str(data["run_id"]), int(data["version"]), bool(data["complete"]))
     except (KeyError, TypeError, ValueError):
         return None
-    return scan
 
 
-def store(project: Project, scan: DatasetScan, key: str, run_id: str) -> None:
+def store(project: Project, scan: DatasetScan, key: str, run_id: str, version: int, complete: bool) -> None:
     """Keep a completed scan's measurements (never after an error)."""
     if scan.error:
         return
     data: dict[str, Any] = {
         "key": key,
         "run_id": run_id,
+        "version": version,
+        "complete": complete,
         "dataset": scan.dataset,
         "layer": scan.layer,
         "engine": scan.engine,

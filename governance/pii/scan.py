@@ -50,6 +50,8 @@ class Evidence:
     text_rows: int = 0  # rows that hold it inside longer text (confirmed; free-text rules)
     text_distinct: int = 0
     candidates_checked: int = 0
+    value_matches: int = 0  # rows the engine's whole-value pattern matched (before confirmation)
+    text_matches: int = 0  # rows the engine's free-text pattern matched (before confirmation)
     estimated: bool = False  # more candidates than the cap: confirmed share extrapolated
     column_evidence: bool = True  # the validator's column-level check (e.g. birth years span decades)
 
@@ -70,6 +72,8 @@ class DatasetScan:
     seconds: float = 0.0
     error: str | None = None
     carried_from: str | None = None  # run id of the scan whose measurements were carried (data unchanged)
+    extended_from: str | None = None  # run id of the scan extended by the rows added since (appends only)
+    rows_scanned: int = 0  # rows the counting query read: the sample, or only the added rows
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -81,9 +85,11 @@ class DatasetScan:
             "columns_skipped": len(self.skipped_columns),
             "queries": self.queries,
             "seconds": round(self.seconds, 3),
-            "rows_per_second": round(self.sample_size / self.seconds, 1) if self.seconds else None,
+            "rows_per_second": round(self.rows_scanned / self.seconds, 1) if self.seconds else None,
             "error": self.error,
             "carried_from": self.carried_from,
+            "extended_from": self.extended_from,
+            "rows_scanned": self.rows_scanned,
         }
 
 
@@ -205,27 +211,18 @@ def count_query(columns: list[str], probes: list[Probe], dialect: str) -> exp.Se
 def detail_query(confirm: list[Probe], exact: list[Probe], dialect: str, cap: int) -> exp.Expression:
     """Rows (k, v, n, dn) for the probes that matched: for each probe to confirm, up to `cap` distinct
     matching values with their row counts (chosen by md5, so reproducible) and the total distinct count;
-    for each exact probe, only its distinct count (v is NULL: no value leaves the engine)."""
+    for each exact probe, only its distinct count (v is NULL: no value leaves the engine).
+
+    Values are grouped before the pattern runs, so it runs once per distinct value, not once per row."""
     from sqlglot import exp
 
-    sample = exp.to_table(SAMPLE_TABLE)
     parts: list[exp.Select] = []
     for p in confirm:
-        c = exp.column(f"c{p.column}")
-        grouped = (
-            exp.select(
-                exp.alias_(c.copy(), "v", copy=False),
-                exp.alias_(exp.func("count", exp.Star()), "n", copy=False),
-            )
-            .from_(sample.copy(), copy=False)
-            .where(regex_match(c.copy(), p.pushdown, dialect), copy=False)
-            .group_by(c.copy(), copy=False)
-            .subquery(f"g{p.index}", copy=False)
-        )
         total = exp.Window(this=exp.func("count", exp.Star()))
         inner = (
             exp.select("v", "n", exp.alias_(total, "dn", copy=False))
-            .from_(grouped, copy=False)
+            .from_(_distinct_values(p), copy=False)
+            .where(regex_match(exp.column("v"), p.pushdown, dialect), copy=False)
             .order_by(exp.MD5(this=exp.column("v")), copy=False)
             .limit(cap, copy=False)
         )
@@ -234,21 +231,36 @@ def detail_query(confirm: list[Probe], exact: list[Probe], dialect: str, cap: in
             exp.select(key, "v", "n", "dn").from_(inner.subquery(f"q{p.index}", copy=False), copy=False)
         )
     for p in exact:
-        c = exp.column(f"c{p.column}")
         parts.append(
             exp.select(
                 exp.alias_(exp.Literal.number(p.index), "k", copy=False),
                 exp.alias_(exp.cast(exp.null(), "text", dialect=dialect), "v", copy=False),
-                exp.alias_(exp.func("count", exp.Star()), "n", copy=False),
-                exp.alias_(exp.Count(this=exp.Distinct(expressions=[c.copy()])), "dn", copy=False),
+                exp.alias_(exp.func("sum", exp.column("n")), "n", copy=False),
+                exp.alias_(exp.func("count", exp.Star()), "dn", copy=False),
             )
-            .from_(sample.copy(), copy=False)
-            .where(regex_match(c.copy(), p.pushdown, dialect), copy=False)
+            .from_(_distinct_values(p), copy=False)
+            .where(regex_match(exp.column("v"), p.pushdown, dialect), copy=False)
         )
     query: exp.Expression = parts[0]
     for part in parts[1:]:
         query = exp.union(query, part, distinct=False, copy=False)
     return query
+
+
+def _distinct_values(p: Probe) -> exp.Subquery:
+    """(v, n): the distinct non-null values of the probe's column and their row counts."""
+    from sqlglot import exp
+
+    c = exp.column(f"c{p.column}")
+    return (
+        exp.select(
+            exp.alias_(c.copy(), "v", copy=False), exp.alias_(exp.func("count", exp.Star()), "n", copy=False)
+        )
+        .from_(exp.to_table(SAMPLE_TABLE), copy=False)
+        .where(exp.not_(exp.Is(this=c.copy(), expression=exp.null())), copy=False)
+        .group_by(c.copy(), copy=False)
+        .subquery(f"g{p.index}", copy=False)
+    )
 
 
 # ------------------------------------------------------------------------------------------- confirm
@@ -276,6 +288,154 @@ def _confirm(probe: Probe, values: Iterable[tuple[Any, Any]]) -> tuple[int, int,
     return rows, distinct, fetched_rows, fetched_distinct, evidence
 
 
+@dataclass
+class Counts:
+    """What the counting query measured: rows, non-null values per column, matched rows per probe."""
+
+    rows: int
+    non_null: list[int]
+    matched: dict[int, int]
+
+    def plus(self, other: Counts) -> Counts:
+        return Counts(
+            self.rows + other.rows,
+            [a + b for a, b in zip(self.non_null, other.non_null, strict=True)],
+            {k: m + other.matched[k] for k, m in self.matched.items()},
+        )
+
+
+@dataclass
+class Prior:
+    """A completed scan of every row of an earlier version of the dataset, and the name under which the
+    engine knows the rows added since (only `add` actions in between: nothing was removed or rewritten)."""
+
+    scan: DatasetScan
+    run_id: str
+    added: str
+
+
+def _count(
+    engine: Engine, source: str, columns: list[str], probes: list[Probe], size: int | None, seed: int
+) -> tuple[Counts, str]:
+    """Materialise the sample of `source` and run the counting query on it (the sample is left in place
+    for the detail query; the caller drops it). Returns the counts and the sample's kind."""
+    rows, kind = materialise_sample(engine, source, columns, size, seed)
+    names, result = engine.execute(count_query(columns, probes, engine.dialect))
+    counts = dict(zip(names, result[0], strict=True))
+    non_null = [int(counts[f"nn{i}"] or 0) for i in range(len(columns))]
+    return Counts(rows, non_null, {p.index: int(counts[f"m{p.index}"] or 0) for p in probes}), kind
+
+
+def _stored_counts(prior: DatasetScan, columns: list[str], probes: list[Probe]) -> Counts | None:
+    """The counts a prior scan of the same columns and rules measured, or None when they differ."""
+    by_key = {(ev.column, ev.rule.name): ev for ev in prior.evidence}
+    non_null = [0] * len(columns)
+    matched: dict[int, int] = {}
+    for p in probes:
+        ev = by_key.get((columns[p.column], p.rule.name))
+        if ev is None:
+            return None
+        non_null[p.column] = ev.non_null
+        matched[p.index] = ev.value_matches if p.mode == "value" else ev.text_matches
+    return Counts(prior.sample_size, non_null, matched)
+
+
+def _evidence(
+    engine: Engine, columns: list[str], probes: list[Probe], counts: Counts, cap: int
+) -> list[Evidence]:
+    """Evidence per (column, rule) of `probes` over the sample in place: the detail query for the probes
+    that matched, values confirmed in Python and dropped."""
+    confirm = [p for p in probes if p.rule.needs_candidates and counts.matched[p.index] > 0]
+    exact = [p for p in probes if not p.rule.needs_candidates and counts.matched[p.index] > 0]
+    fetched: dict[int, list[tuple[Any, Any]]] = {}
+    distinct: dict[int, int] = {}
+    if confirm or exact:
+        _, detail = engine.execute(detail_query(confirm, exact, engine.dialect, cap))
+        for k, v, n, dn in detail:
+            distinct[int(k)] = int(dn or 0)
+            if v is not None:
+                fetched.setdefault(int(k), []).append((v, n))
+        del detail
+    by_key: dict[tuple[int, str], Evidence] = {}
+    for p in probes:
+        ev = by_key.get((p.column, p.rule.name))
+        if ev is None:
+            ev = by_key[(p.column, p.rule.name)] = Evidence(
+                columns[p.column], p.rule, counts.non_null[p.column]
+            )
+        m_rows, m_distinct = counts.matched[p.index], distinct.get(p.index, 0)
+        if p.index in fetched:
+            rows_ok, distinct_ok, f_rows, f_distinct, col_ok = _confirm(p, fetched.pop(p.index))
+            ev.candidates_checked += f_distinct
+            if f_rows < m_rows and f_rows:  # capped: extrapolate the confirmed share
+                ev.estimated = True
+                rows_ok = round(m_rows * rows_ok / f_rows)
+                distinct_ok = round(m_distinct * distinct_ok / max(f_distinct, 1))
+            if p.mode == "value":
+                ev.column_evidence = col_ok
+        elif p.rule.needs_candidates:
+            rows_ok = distinct_ok = 0
+        elif p.mode == "text":  # exact on the engine: text hits include the whole-value ones
+            rows_ok, distinct_ok = max(0, m_rows - ev.value_rows), max(0, m_distinct - ev.value_distinct)
+        else:
+            rows_ok, distinct_ok = m_rows, m_distinct
+        if p.mode == "value":
+            ev.value_rows, ev.value_distinct, ev.value_matches = rows_ok, distinct_ok, m_rows
+        else:
+            ev.text_rows, ev.text_distinct, ev.text_matches = rows_ok, distinct_ok, m_rows
+    fetched.clear()
+    return list(by_key.values())
+
+
+def _extend(
+    engine: Engine,
+    dataset: str,
+    result: DatasetScan,
+    prior: Prior,
+    probes: list[Probe],
+    sample: int | None,
+    cap: int,
+) -> str | None:
+    """Extend `prior` by the added rows into `result`, equal to a fresh scan of every row; the kind of the
+    sample left in place, or None (nothing changed in `result`) when only a fresh scan can answer:
+    other columns or rules, or more rows than a sample would take (a sample of the whole table is not
+    the sample of the old rows plus every new one).
+
+    The counting query (every rule on every column) reads only the added rows; counts add up. A
+    (column, rule) pair with no match among them keeps its stored evidence as is: the matching values,
+    hence the distinct counts, the candidates and their confirmation, are the same. The pairs that did
+    match get the detail query over every row, since distinct counts and validator checks over a
+    union cannot be merged from counts (and no value is kept to merge them with)."""
+    columns = list(result.columns)
+    if prior.scan.columns != result.columns:
+        return None
+    stored = _stored_counts(prior.scan, columns, probes)
+    if stored is None:
+        return None
+    added, kind = _count(engine, prior.added, columns, probes, None, 0)
+    drop_sample(engine, kind)
+    total = stored.plus(added)
+    if sample is not None and total.rows > sample:
+        return None
+    changed = {(p.column, p.rule.name) for p in probes if added.matched[p.index]}
+    redo = [p for p in probes if (p.column, p.rule.name) in changed]
+    kind = "VIEW"
+    fresh: dict[tuple[str, str], Evidence] = {}
+    if redo:
+        _, kind = materialise_sample(engine, dataset, columns, None, 0)
+        fresh = {(ev.column, ev.rule.name): ev for ev in _evidence(engine, columns, redo, total, cap)}
+    for ev in prior.scan.evidence:
+        key = (ev.column, ev.rule.name)
+        if key in fresh:
+            result.evidence.append(fresh[key])
+        else:
+            ev.non_null = total.non_null[columns.index(ev.column)]
+            result.evidence.append(ev)
+    result.sample_size, result.rows_scanned = total.rows, added.rows
+    result.extended_from = prior.run_id
+    return kind
+
+
 def scan_dataset(
     engine: Engine,
     dataset: str,
@@ -284,7 +444,10 @@ def scan_dataset(
     sample: int | None,
     seed: int,
     cap: int,
+    prior: Prior | None = None,
 ) -> DatasetScan:
+    """Measure one dataset (see the module docstring); with `prior`, extend that scan by the added rows
+    when the answer is provably the one a fresh scan would give (`_extend`), else scan afresh."""
     result = DatasetScan(dataset, layer, engine.kind)
     started = time.perf_counter()
     queries_before = engine.queries
@@ -296,51 +459,14 @@ def scan_dataset(
         result.skipped_columns = [c for c in types if c not in result.columns]
         if not columns:
             return result
-        result.sample_size, sample_kind = materialise_sample(engine, dataset, columns, sample, seed)
         probes = probes_for(columns, rules)
-        names, rows = engine.execute(count_query(columns, probes, engine.dialect))
-        counts = dict(zip(names, rows[0], strict=True))
-        non_null = [int(counts[f"nn{i}"] or 0) for i in range(len(columns))]
-        matched = {p.index: int(counts[f"m{p.index}"] or 0) for p in probes}
-        confirm = [p for p in probes if p.rule.needs_candidates and matched[p.index] > 0]
-        exact = [p for p in probes if not p.rule.needs_candidates and matched[p.index] > 0]
-        fetched: dict[int, list[tuple[Any, Any]]] = {}
-        distinct: dict[int, int] = {}
-        if confirm or exact:
-            _, detail = engine.execute(detail_query(confirm, exact, engine.dialect, cap))
-            for k, v, n, dn in detail:
-                distinct[int(k)] = int(dn or 0)
-                if v is not None:
-                    fetched.setdefault(int(k), []).append((v, n))
-            del detail
-        by_key: dict[tuple[int, str], Evidence] = {}
-        for p in probes:
-            ev = by_key.get((p.column, p.rule.name))
-            if ev is None:
-                ev = Evidence(columns[p.column], p.rule, non_null[p.column])
-                by_key[(p.column, p.rule.name)] = ev
-                result.evidence.append(ev)
-            m_rows, m_distinct = matched[p.index], distinct.get(p.index, 0)
-            if p.index in fetched:
-                rows_ok, distinct_ok, f_rows, f_distinct, col_ok = _confirm(p, fetched.pop(p.index))
-                ev.candidates_checked += f_distinct
-                if f_rows < m_rows and f_rows:  # capped: extrapolate the confirmed share
-                    ev.estimated = True
-                    rows_ok = round(m_rows * rows_ok / f_rows)
-                    distinct_ok = round(m_distinct * distinct_ok / max(f_distinct, 1))
-                if p.mode == "value":
-                    ev.column_evidence = col_ok
-            elif p.rule.needs_candidates:
-                rows_ok = distinct_ok = 0
-            elif p.mode == "text":  # exact on the engine: text hits include the whole-value ones
-                rows_ok, distinct_ok = max(0, m_rows - ev.value_rows), max(0, m_distinct - ev.value_distinct)
-            else:
-                rows_ok, distinct_ok = m_rows, m_distinct
-            if p.mode == "value":
-                ev.value_rows, ev.value_distinct = rows_ok, distinct_ok
-            else:
-                ev.text_rows, ev.text_distinct = rows_ok, distinct_ok
-        fetched.clear()
+        extended = _extend(engine, dataset, result, prior, probes, sample, cap) if prior else None
+        if extended is not None:
+            sample_kind = extended
+        else:
+            counts, sample_kind = _count(engine, dataset, columns, probes, sample, seed)
+            result.sample_size = result.rows_scanned = counts.rows
+            result.evidence = _evidence(engine, columns, probes, counts, cap)
     except InfraError as exc:
         result.error = str(exc)
     except Exception as exc:  # an engine's own error types (Spark analysis errors, driver errors), or a

@@ -21,7 +21,7 @@ from governance.errors import ExitCode, InfraError, InputError
 from governance.pii import carry
 from governance.pii import findings as fnd
 from governance.pii.rules import DetectionRule, compile_rules
-from governance.pii.scan import DatasetScan, scan_dataset
+from governance.pii.scan import DatasetScan, Prior, scan_dataset
 from governance.project import Project
 from governance.results import StepResult, worst
 from governance.specs.pii_scan import PiiDatasetScan, PiiFinding, PiiScanRun, PiiSuggest, PiiSummary
@@ -63,24 +63,36 @@ def _scan_one(
     run_id: str,
 ) -> DatasetScan:
     """Scan one dataset on its own engine (closed afterwards); an engine that cannot open is its error.
-    A Delta table unchanged since its last completed scan with the same rules and settings is carried."""
+    A Delta table unchanged since its last completed scan with the same rules and settings is carried;
+    one that was only appended to is extended by the added files (see `governance.pii.carry`)."""
     layer = project.dataset(dataset).layer
     applicable = [r for r in rules if r.applies_to(layer)]
     cap = project.config.pii.max_candidates
     version = carry.data_version(project, dataset)
-    key = carry.scan_key(version, applicable, kind, sample, seed, cap) if version else None
-    if key is not None:
-        carried = carry.load(project, dataset, key, applicable)
-        if carried is not None:
-            log.info(
-                "pii scan %s: data unchanged since run %s, measurements carried",
-                dataset,
-                carried.carried_from,
-            )
-            return carried
-    result = _scan_fresh(project, dataset, kind, layer, applicable, sample, seed, cap)
-    if key is not None:
-        carry.store(project, result, key, run_id)
+    if version is None:
+        return _scan_fresh(project, dataset, kind, layer, applicable, sample, seed, cap)
+    key = carry.scan_key(version.uri, applicable, kind, sample, seed, cap)
+    stored = carry.load(project, dataset, key, applicable)
+    added = None
+    if stored is not None and stored.complete:
+        added = carry.appended_files(version.uri, stored.version, version.version)
+    if stored is not None and (stored.version == version.version or added == []):
+        log.info("pii scan %s: data unchanged since run %s, measurements carried", dataset, stored.run_id)
+        stored.scan.carried_from = stored.run_id
+        if stored.version != version.version:
+            carry.store(project, stored.scan, key, stored.run_id, version.version, stored.complete)
+        return stored.scan
+    prior = (stored, added) if stored is not None and added else None
+    result = _scan_fresh(project, dataset, kind, layer, applicable, sample, seed, cap, prior)
+    if result.extended_from:
+        log.info(
+            "pii scan %s: %d added rows scanned, run %s extended",
+            dataset,
+            result.rows_scanned,
+            result.extended_from,
+        )
+    complete = sample is None or result.sample_size < sample
+    carry.store(project, result, key, run_id, version.version, complete)
     return result
 
 
@@ -93,6 +105,7 @@ def _scan_fresh(
     sample: int | None,
     seed: int,
     cap: int,
+    prior: tuple[carry.Stored, list[str]] | None = None,
 ) -> DatasetScan:
     from governance.lake.engines import open_engine
 
@@ -107,7 +120,16 @@ def _scan_fresh(
         )
         return DatasetScan(dataset, layer, kind, error=error, seconds=time.perf_counter() - started)
     try:
-        return scan_dataset(engine, dataset, layer, applicable, sample, seed, cap)
+        extend = None
+        if prior is not None:
+            stored, files = prior
+            added = f"{dataset}__added"
+            try:
+                if engine.register_files(project, dataset, added, files):
+                    extend = Prior(stored.scan, stored.run_id, added)
+            except Exception as exc:  # the full scan below reads the table, and reports what is wrong
+                log.debug("added files of %s not readable on their own (%s)", dataset, type(exc).__name__)
+        return scan_dataset(engine, dataset, layer, applicable, sample, seed, cap, extend)
     finally:
         engine.close()
 

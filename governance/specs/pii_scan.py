@@ -51,6 +51,8 @@ class PiiDatasetScan(_Model):
     rows_per_second: Number | None
     error: str | None
     carried_from: str | None
+    extended_from: str | None = None
+    rows_scanned: int | None = None
 
 
 class PiiSummary(_Model):

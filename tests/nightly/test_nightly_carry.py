@@ -28,6 +28,7 @@ VOLATILE = {
     "duration_seconds",
     "rows_per_second",
     "queries",
+    "rows_scanned",  # what this run read: none for a carried PII scan
     "carried_from",
     "incremental",
     "lag_minutes",  # the clock moved on; `stale` is compared
