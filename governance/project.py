@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,12 +170,30 @@ def iter_files(root: Path, folder: str) -> Iterator[Path]:
     yield from sorted(p for p in base.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
-def load_config_doc(config_path: Path, root: Path) -> tuple[YamlDoc | None, list[Problem]]:
-    """smartflow.yaml read, with `${VAR}` expanded in every string (see `governance.config`)."""
-    doc, problems = load_yaml(config_path, root)
+def load_config_doc(
+    config_path: Path, root: Path, cache: YamlCache | None = None
+) -> tuple[YamlDoc | None, list[Problem]]:
+    """smartflow.yaml read, with `${VAR}` expanded in every string (see `governance.config`); the
+    cache keeps the text as parsed, before expansion, so no variable's value is ever stored."""
+    doc, problems = load_yaml(config_path, root, cache)
     if doc is not None:
         problems += expand_config(doc)
     return doc, problems
+
+
+_STATE_DIR = re.compile(r"""^state_dir:[ \t]*["']?([^"'#\n]*?)["']?[ \t]*(?:#.*)?$""", re.M)
+
+
+def _state_dir_as_written(config_path: Path, root: Path) -> Path:
+    """Where the parse cache of smartflow.yaml itself would be, read without parsing it. Only a guess:
+    a cached entry is used only when its content hash is this file's, and a wrong guess (a `${VAR}`
+    state_dir) only means the file is parsed."""
+    try:
+        m = _STATE_DIR.search(config_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        m = None
+    value = m.group(1).strip() if m else ""
+    return resolve_path(root, value if value and "${" not in value else ".smartflow")
 
 
 def load_project(config: str | Path | None = None) -> Project:
@@ -182,7 +201,9 @@ def load_project(config: str | Path | None = None) -> Project:
     config_path = find_config(config)
     root = config_path.parent
     problems: list[Problem] = []
-    doc, errs = load_config_doc(config_path, root)
+    guessed = _state_dir_as_written(config_path, root)
+    first = YamlCache.in_state_dir(guessed)
+    doc, errs = load_config_doc(config_path, root, first)
     problems += errs
     cfg: Config | None = None
     if doc is not None:
@@ -192,7 +213,7 @@ def load_project(config: str | Path | None = None) -> Project:
     if doc is not None:
         project.docs[doc.file] = doc
     targets = project.declarations_by_folder()
-    cache = YamlCache.in_state_dir(project.state_dir)
+    cache = first if project.state_dir == guessed else YamlCache.in_state_dir(project.state_dir)
     for folder in FOLDERS:
         for path in iter_files(root, folder):
             target, model = model_for(folder, path)

@@ -66,6 +66,13 @@ def validate_project(project: Project, check_data: bool = True) -> list[Problem]
     key = (id(project), check_data)
     if memo is not None and key in memo:
         return list(memo[key][1])
+    if (
+        memo is not None
+        and not check_data
+        and (id(project), True) in memo
+        and not memo[(id(project), True)][1]
+    ):
+        return []  # valid against its lake's own schemas: the file-level checks already passed
     problems = _printable(Validator(project, check_data).run())
     if memo is not None:
         memo[key] = (project, problems)  # (the project is kept so its id is not reused)

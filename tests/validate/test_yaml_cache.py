@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from helpers import copy_project
 
 from governance.errors import InputError
@@ -28,8 +29,6 @@ def test_a_cached_project_has_the_same_data_and_lines(tmp_path: Path) -> None:
     for name, doc in parsed.docs.items():
         again = cached.docs[name]
         assert again.data == doc.data, name
-        if name == "smartflow.yaml":
-            continue  # always parsed: it says where the state dir (and so the cache) is
         assert again.node is None, f"{name} was parsed again"
         for path, line in all_lines(doc).items():
             assert again.line(path) == doc.line(path) == max(line, 1), (name, path)
@@ -60,3 +59,21 @@ def test_no_cache_is_written_without_a_state_dir(tmp_path: Path) -> None:
     config = copy_project(tmp_path)
     load_project(config)
     assert not (tmp_path / ".smartflow").exists()
+
+
+def test_smartflow_yaml_is_kept_as_written_and_an_edit_to_it_is_seen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """smartflow.yaml's entry is found through its `state_dir:` as written; `${VAR}` values are expanded
+    after the cache, so none is ever stored, and a changed variable or edit takes effect."""
+    config = _project(tmp_path)
+    text = config.read_text()
+    assert "${SMARTFLOW_WAREHOUSE_URL}" in text
+    monkeypatch.setenv("SMARTFLOW_WAREHOUSE_URL", "postgresql://u:planted-secret@db.example/x")
+    load_project(config)
+    again = load_project(config)
+    assert again.docs["smartflow.yaml"].node is None  # served from the cache
+    assert "planted-secret" not in (tmp_path / ".smartflow/cache/yaml.json").read_text()
+    config.write_text(text.replace("state_dir: .smartflow", "state_dir: .smartflow  # kept here", 1))
+    edited = load_project(config)
+    assert edited.docs["smartflow.yaml"].node is not None  # parsed again: its text changed
