@@ -85,7 +85,9 @@ def test_writes_are_not_retried_unless_safe(server: _Server) -> None:
         _client(backoff=0.01).send("POST", f"{server.url}/things", json_body={"a": 1})
     assert err.value.status == 502 and len(server.hits) == 1
     server.script = [(502, {}, None), (200, {}, {"id": "x"})]
-    assert _client(backoff=0.01).send("POST", f"{server.url}/t", json_body={}, retry_write=True).body == {"id": "x"}
+    assert _client(backoff=0.01).send("POST", f"{server.url}/t", json_body={}, retry_write=True).body == {
+        "id": "x"
+    }
 
 
 def test_errors_are_redacted_and_409_is_a_conflict(server: _Server) -> None:

@@ -44,6 +44,4 @@ def rules(v: Validator) -> None:
             cur = parents[cur]
         if cur == t.name and not reported.intersection(chain):
             reported.update(chain)
-            v.add(
-                v.at(t, "parent"), "cycle in the term hierarchy: " + " -> ".join([*chain, t.name])
-            )
+            v.add(v.at(t, "parent"), "cycle in the term hierarchy: " + " -> ".join([*chain, t.name]))

@@ -45,7 +45,9 @@ BASE_FILES += sorted(p.relative_to(REPO).as_posix() for p in (REPO / "manifests"
 BASE_FILES += sorted(
     p.relative_to(REPO).as_posix() for p in (REPO / "glossary").glob("*.yaml")
 )  # terms refer to each other
-BASE_FILES += sorted(p.relative_to(REPO).as_posix() for p in (REPO / "domains").glob("*.yaml"))  # terms name them
+BASE_FILES += sorted(
+    p.relative_to(REPO).as_posix() for p in (REPO / "domains").glob("*.yaml")
+)  # terms name them
 
 SCALARS = st.one_of(
     st.none(),

@@ -33,9 +33,7 @@ def rules(v: Validator) -> None:
     for ag in v.p.action_groups:
         for i, mail in enumerate(ag.email):
             if not re.fullmatch(r"[^@\s]+@[^@\s]+", mail):
-                v.add(
-                    v.at(ag, "email", i), f"action group {ag.name}: '{mail}' is not an e-mail address"
-                )
+                v.add(v.at(ag, "email", i), f"action group {ag.name}: '{mail}' is not an e-mail address")
         for i, url in enumerate(ag.webhook):
             if "${" not in url and not re.match(r"https://|http://(127\.|localhost|\[::1\])", url):
                 v.add(
@@ -51,9 +49,7 @@ def rules(v: Validator) -> None:
                 )
         alert_timing(v, r)
         if r.kind == "log" and r.metric:
-            v.add(
-                v.at(r, "metric"), f"rule {r.name}: a log rule alerts on its query, not on 'metric'"
-            )
+            v.add(v.at(r, "metric"), f"rule {r.name}: a log rule alerts on its query, not on 'metric'")
         if r.kind == "metric" and r.query:
             v.add(v.at(r, "query"), f"rule {r.name}: a metric rule takes no 'query'")
         if r.metric and r.metric not in METRICS:
@@ -84,6 +80,7 @@ def rules(v: Validator) -> None:
                 elif dim == "suite" and value not in {s.suite for s in v.p.suites}:
                     v.add(where, f"rule {r.name}: unknown suite '{value}'")
 
+
 def alert_timing(v: Validator, r: AlertRule) -> None:
     """The evaluation frequencies and windows Azure Monitor accepts (ARM rejects others at apply)."""
     window, freq = parse_duration(r.window), parse_duration(r.frequency)
@@ -101,8 +98,6 @@ def alert_timing(v: Validator, r: AlertRule) -> None:
             )
     else:
         if not LOG_FREQUENCY[0] <= freq <= LOG_FREQUENCY[1]:
-            v.add(
-                v.at(r, "frequency"), f"rule {r.name}: a log alert runs between every PT1M and P1D"
-            )
+            v.add(v.at(r, "frequency"), f"rule {r.name}: a log alert runs between every PT1M and P1D")
         if not LOG_WINDOW[0] <= window <= LOG_WINDOW[1]:
             v.add(v.at(r, "window"), f"rule {r.name}: a log alert window is between PT1M and P2D")
