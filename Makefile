@@ -49,6 +49,7 @@ install-check:
 
 lint: install
 	$(BIN)/ruff check governance tests bench
+	$(BIN)/ruff format --check governance tests bench
 	$(BIN)/mypy
 
 bench: install
