@@ -78,6 +78,18 @@ class Engine(ABC):
     def sql(self, expr: exp.Expr | str) -> str:
         return expr if isinstance(expr, str) else expr.sql(dialect=self.dialect)
 
+    def register(self, project: Project, dataset: str) -> None:
+        """Make `dataset` reachable as `relation(dataset)`; the engine's own errors become InfraError."""
+        try:
+            self._register(project, dataset)
+        except InfraError:
+            raise
+        except Exception as exc:  # the session's own errors (a lost server, a path it cannot read)
+            raise failure(self.kind, exc, self.server) from exc
+
+    def _register(self, project: Project, dataset: str) -> None:
+        raise InfraError(f"datasets are not registered in the {self.kind} engine")
+
     def execute(self, expr: exp.Expr | str) -> tuple[list[str], list[tuple[Any, ...]]]:
         from governance.lake.logged_sql import masked
 
@@ -210,14 +222,6 @@ class DuckDBEngine(Engine):
         for name in datasets or []:
             assert project is not None
             self.register(project, name)
-
-    def register(self, project: Project, dataset: str) -> None:
-        try:
-            self._register(project, dataset)
-        except InfraError:
-            raise
-        except Exception as exc:  # the session's own errors (a lost server, a path it cannot read)
-            raise failure(self.kind, exc, self.server) from exc
 
     def _register(self, project: Project, dataset: str) -> None:
         loc = resolve.locate(project, dataset)
@@ -459,14 +463,6 @@ class SparkEngine(Engine):
         super().__init__()
         self.spark = spark
         self._views: dict[str, str] = {}
-
-    def register(self, project: Project, dataset: str) -> None:
-        try:
-            self._register(project, dataset)
-        except InfraError:
-            raise
-        except Exception as exc:  # the session's own errors (a lost server, a path it cannot read)
-            raise failure(self.kind, exc, self.server) from exc
 
     def _register(self, project: Project, dataset: str) -> None:
         loc = resolve.locate(project, dataset)
