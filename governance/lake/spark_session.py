@@ -132,11 +132,16 @@ def connect(url: str, conf: dict[str, str] | None = None) -> Any:
     return session
 
 
-def _open(url: str, where: str) -> Any:
-    # pyspark 4 warns about pandas 3 on every Connect import; the CLI's stderr is for our messages
+def ignore_pandas_version_warning() -> None:
+    """pyspark 4 warns about pandas 3 whenever it is imported (by us, or by Great Expectations when it is
+    installed); the CLI's stderr is for our messages."""
     warnings.filterwarnings(
         "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
     )
+
+
+def _open(url: str, where: str) -> Any:
+    ignore_pandas_version_warning()
     # a lost server is reported as the dataset's error; pyspark would also warn on stderr
     warnings.filterwarnings("ignore", message=r"\[RETRIES_EXCEEDED\]", category=UserWarning)
     try:

@@ -9,20 +9,19 @@ as not evaluated.
 from __future__ import annotations
 
 import os
-import warnings
 from datetime import datetime
 from typing import Any
 
 from governance.errors import InfraError
 from governance.lake.connect import sql_engine
+from governance.lake.spark_session import ignore_pandas_version_warning
 from governance.project import Project
 from governance.quality.runner import Outcome, Spec, mask_observed, referenced_columns
 
 EXTENSIONS = {"expect_column_values_to_exist_in", "expect_column_max_to_be_recent"}
 
 
-# GX imports pyspark when it is installed, and pyspark warns about the pandas version: not ours to say
-warnings.filterwarnings("ignore", message="PySpark does not yet fully support", category=FutureWarning)
+ignore_pandas_version_warning()  # GX imports pyspark when it is installed
 
 
 def load_frame(project: Project, dataset: str) -> Any:
