@@ -100,13 +100,16 @@ def delta_table(loc: DatasetLocation, version: int | None = None) -> DeltaTable:
 _SNAPSHOTS: dict[tuple[str, str, int], DeltaTable] = {}
 
 
+def _commits(names: list[str]) -> list[str]:
+    """The JSON commit files among a `_delta_log` folder's names (`00000000000000000012.json`), in order."""
+    return sorted(n for n in names if len(n) == 25 and n.endswith(".json") and n[:20].isdigit())
+
+
 def _newest_commit(path: str) -> tuple[str, str, int] | None:
     """(table, newest commit file, its mtime): a new commit, or a table made anew, gives another key."""
     log_dir = os.path.join(path, "_delta_log")
     try:
-        commits = [
-            n for n in os.listdir(log_dir) if len(n) == 25 and n.endswith(".json") and n[:20].isdigit()
-        ]
+        commits = _commits(os.listdir(log_dir))
         if not commits:
             return None
         newest = max(commits)
@@ -208,7 +211,7 @@ def _local_log_schema(path: str) -> pa.Schema | None:
         return None
     if any("checkpoint" in n for n in names):
         return None
-    commits = sorted(n for n in names if len(n) == 25 and n.endswith(".json") and n[:20].isdigit())
+    commits = _commits(names)
     if not commits:
         return None
     try:  # a commit file is never rewritten: same newest commit, same schema (mtime: a table made anew)
