@@ -285,6 +285,10 @@ class Validator:
             self.add(where, f"unknown {what} '{name}'{_suggest(name, self.p.config.datasets)}")
         return False
 
+    def connection_ref(self, name: str, where: Location, prefix: str = "") -> None:
+        if name not in self.p.config.connections and not self.excused("connections", name):
+            self.add(where, f"{prefix}unknown connection '{name}'{_suggest(name, self.p.config.connections)}")
+
     def column_ref(self, dataset: str, column: object, where: Location) -> None:
         if not isinstance(column, str):
             self.add(where, f"expected a column name, got {_type(column)}")
@@ -338,16 +342,8 @@ class Validator:
     # --- smartflow.yaml -----------------------------------------------------------------------
     def datasets(self) -> None:
         for name, ds in self.p.config.datasets.items():
-            if (
-                ds.connection
-                and ds.connection not in self.p.config.connections
-                and not self.excused("connections", ds.connection)
-            ):
-                self.add(
-                    self.at(ds, "connection"),
-                    f"dataset {name}: unknown connection '{ds.connection}'"
-                    + _suggest(ds.connection, self.p.config.connections),
-                )
+            if ds.connection:
+                self.connection_ref(ds.connection, self.at(ds, "connection"), f"dataset {name}: ")
             for i, col in enumerate(ds.partitioning):
                 self.column_ref(name, col, self.at(ds, "partitioning", i))
             for i, col in enumerate(ds.key):

@@ -11,15 +11,8 @@ if TYPE_CHECKING:
 def rules(v: Validator) -> None:
     v.duplicates(v.p.policies, lambda x: x.label, "policy for label")
     for f in v.p.policy_files:
-        if (
-            f.connection
-            and f.connection not in v.p.config.connections
-            and not v.excused("connections", f.connection)
-        ):
-            v.add(
-                v.at(f, "connection"),
-                f"unknown connection '{f.connection}'{v.suggest(f.connection, v.p.config.connections)}",
-            )
+        if f.connection:
+            v.connection_ref(f.connection, v.at(f, "connection"))
         for pol in f.policies:
             v.label_ref(pol.label, v.at(pol, "label"))
             if not pol.allowed_roles:
