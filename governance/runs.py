@@ -16,13 +16,14 @@ def runs_dir(state_dir: Path) -> Path:
 
 
 def store_run(state_dir: Path, summary: dict[str, Any]) -> Path:
-    """runs/<run_id>.json (summary + step payloads) and runs/latest.json; atomic writes."""
+    """runs/<run_id>.json (summary + step payloads) and runs/latest.json; atomic writes. Written compact:
+    indented JSON is encoded by the json module's pure-Python encoder, ~0.15 s per half-megabyte run."""
     from governance.lock import write_atomic
     from governance.output import dumps
 
     d = runs_dir(state_dir)
     d.mkdir(parents=True, exist_ok=True)
-    text = dumps(summary)
+    text = dumps(summary, indent=None)
     path = d / f"{summary['run_id']}.json"
     for target in (path, d / "latest.json"):
         write_atomic(target, text)
