@@ -100,6 +100,16 @@ def delta_table(loc: DatasetLocation, version: int | None = None) -> DeltaTable:
 _SNAPSHOTS: dict[tuple[str, str, int], DeltaTable] = {}
 
 
+def delta_version(loc: DatasetLocation) -> int:
+    """The newest version of a Delta table: for a local table the number of its newest JSON commit file
+    (a commit file stays in the log until a checkpoint makes older ones redundant, and the newest is
+    never cleaned up), so no snapshot is built; a remote table is opened."""
+    newest = None if loc.is_remote else _newest_commit(loc.uri or "")
+    if newest is not None:
+        return int(newest[1][:20])
+    return delta_table(loc).version()
+
+
 def _commits(names: list[str]) -> list[str]:
     """The JSON commit files among a `_delta_log` folder's names (`00000000000000000012.json`), in order."""
     return sorted(n for n in names if len(n) == 25 and n.endswith(".json") and n[:20].isdigit())
@@ -198,6 +208,11 @@ def arrow_schema(project: Project, name: str) -> pa.Schema | None:
         return arrow_dataset(loc).schema
     except InfraError:
         return None
+
+
+def log_schema(path: str) -> pa.Schema | None:
+    """The schema of a local Delta table read from its JSON log alone (see _local_log_schema)."""
+    return _local_log_schema(path) if path and "://" not in path else None
 
 
 def _local_log_schema(path: str) -> pa.Schema | None:

@@ -79,7 +79,7 @@ def data_version(project: Project, dataset: str) -> DataVersion | None:
         loc = resolve.locate(project, dataset)
         if not resolve.exists(loc):
             return None
-        return DataVersion(loc.uri or "", resolve.delta_table(loc).version())
+        return DataVersion(loc.uri or "", resolve.delta_version(loc))
     except Exception as exc:  # unreadable here: the scan itself will report it
         log.debug("no Delta version for %s (%s)", dataset, type(exc).__name__)
         return None
