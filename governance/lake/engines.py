@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -40,6 +41,7 @@ from governance.lake.dialects import sqla_dialect
 from governance.lake.engine_errors import EngineLost, failure, is_lost, scrub
 
 if TYPE_CHECKING:
+    import pyarrow as pa
     from sqlglot import exp
 
     from governance.project import Project
@@ -209,6 +211,31 @@ def duckdb_connection(threads: int | None = None, database: str | None = None) -
     return con
 
 
+_DESCRIBER: list[Any] = []  # one connection per process that only describes Arrow schemas
+_DESCRIBED: dict[Any, dict[str, str]] = {}
+_DESCRIBING = threading.Lock()
+
+
+def duckdb_types(schema: pa.Schema) -> dict[str, str]:
+    """Column -> DuckDB type name of an Arrow schema, as DuckDB reads it (an empty table is described:
+    no rows; not Schema.empty_table(), which would import pandas, ~0.4 s of CPU). One connection per
+    process does it: opening one costs ~0.1 s, more than describing."""
+    import pyarrow as pa
+
+    with _DESCRIBING:
+        if schema not in _DESCRIBED:
+            if not _DESCRIBER:
+                _DESCRIBER.append(duckdb_connection(1))
+            con = _DESCRIBER[0]
+            con.register("sfg_schema", pa.Table.from_batches([], schema=schema))
+            try:
+                described = con.execute('DESCRIBE SELECT * FROM "sfg_schema"').fetchall()
+            finally:
+                con.unregister("sfg_schema")
+            _DESCRIBED[schema] = {str(r[0]): str(r[1]) for r in described}
+        return dict(_DESCRIBED[schema])
+
+
 class DuckDBEngine(Engine):
     kind = "duckdb"
     dialect = "duckdb"
@@ -217,11 +244,28 @@ class DuckDBEngine(Engine):
         self, project: Project | None = None, datasets: list[str] | None = None, threads: int | None = None
     ) -> None:
         super().__init__()
-        self.con = duckdb_connection(threads)
+        self._threads = threads
+        self._con: Any = None
         self._views: dict[str, str] = {}
+        # local Delta tables whose views are created on first use of the connection: a run that only
+        # needs their columns (every check answered from stored states) never opens their snapshots
+        self._pending: dict[str, resolve.DatasetLocation] = {}
         for name in datasets or []:
             assert project is not None
             self.register(project, name)
+
+    @property
+    def con(self) -> Any:
+        """The connection, with every registered dataset's view in it."""
+        while self._pending:
+            _, loc = self._pending.popitem()
+            self.register_location(loc)
+        return self._connection()
+
+    def _connection(self) -> Any:
+        if self._con is None:
+            self._con = duckdb_connection(self._threads)
+        return self._con
 
     def _register(self, project: Project, dataset: str) -> None:
         loc = resolve.locate(project, dataset)
@@ -229,20 +273,26 @@ class DuckDBEngine(Engine):
             raise InfraError(f"dataset {dataset} ({loc.spec.format}) is not reachable from the duckdb engine")
         if not resolve.exists(loc):
             raise InfraError(f"dataset {dataset}: no data at {loc.uri}")
-        self.register_location(loc)
+        if loc.spec.format == "delta" and not loc.is_remote:
+            self._pending[loc.name] = loc
+            self._views[loc.name] = view_name(loc.name)
+        else:
+            self.register_location(loc)
 
     def register_location(self, loc: resolve.DatasetLocation) -> None:
         """A local Delta table as DuckDB's own Parquet scan of its snapshot when that is exact, else (and
         for remote tables and Parquet folders) as an Arrow dataset."""
         name = view_name(loc.name)
+        con = self._connection()
+        self._pending.pop(loc.name, None)
         if loc.spec.format == "delta" and not loc.is_remote:
             table = resolve.delta_table(loc)
             if not self._native_view(loc, table, name):
                 # the Arrow dataset (one fragment per file) is built only when the native scan cannot serve
-                self.con.register(name + "__arrow", resolve.delta_arrow(loc, table))
-                self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM "{name}__arrow"')
+                con.register(name + "__arrow", resolve.delta_arrow(loc, table))
+                con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM "{name}__arrow"')
         else:
-            self.con.register(name, resolve.arrow_dataset(loc))
+            con.register(name, resolve.arrow_dataset(loc))
         self._views[loc.name] = name
 
     def _native_view(self, loc: resolve.DatasetLocation, table: Any, name: str) -> bool:
@@ -255,18 +305,12 @@ class DuckDBEngine(Engine):
 
         if not native.supported(table):
             return False
-        # no rows, only the types (Schema.empty_table() would import pandas, ~0.4 s of CPU)
-        no_rows = pa.Table.from_batches([], schema=pa.schema(table.schema().to_arrow()))
-        self.con.register(name + "__schema", no_rows)
-        try:
-            described = self.con.execute(f'DESCRIBE SELECT * FROM "{name}__schema"').fetchall()
-        finally:
-            self.con.unregister(name + "__schema")
-        sql = native.view_sql(loc, table, {str(r[0]): str(r[1]) for r in described})
+        types = duckdb_types(pa.schema(table.schema().to_arrow()))
+        sql = native.view_sql(loc, table, types)
         if sql is None:
             return False
         try:
-            self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {sql}')
+            self._connection().execute(f'CREATE OR REPLACE VIEW "{name}" AS {sql}')
         except Exception as exc:  # e.g. files that predate a column: the Arrow dataset fills it with NULL
             log.info("dataset %s stays on the Arrow scan: %s", loc.name, scrub(str(exc))[:200])
             return False
@@ -312,6 +356,10 @@ class DuckDBEngine(Engine):
         return _table(self._views[dataset])
 
     def columns(self, dataset: str) -> dict[str, str]:
+        loc = self._pending.get(dataset)
+        schema = resolve.log_schema(loc.uri or "") if loc is not None else None
+        if schema is not None:  # the types its view will have (see _native_view), from the log alone
+            return {c: t.lower() for c, t in duckdb_types(schema).items()}
         rel = self.relation(dataset).sql(dialect="duckdb")
         rows = self.con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()
         return {r[0]: str(r[1]).lower() for r in rows}
@@ -339,7 +387,8 @@ class DuckDBEngine(Engine):
         return cols, [tuple(r) for r in cur.fetchall()]
 
     def close(self) -> None:
-        self.con.close()
+        if self._con is not None:
+            self._con.close()
 
 
 class SQLEngine(Engine):

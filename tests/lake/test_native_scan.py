@@ -170,7 +170,9 @@ def test_demo_lake_datasets_read_natively_and_equal_arrow(demo_project: Path) ->
     project = load_project(demo_project / "smartflow.yaml")
     names = [n for n, d in project.config.datasets.items() if d.format == "delta"]
     engine = DuckDBEngine(project, names)
+    before = {dataset: engine.columns(dataset) for dataset in names}  # from the logs: no view yet
     for dataset in names:
+        assert engine.columns(dataset) == before[dataset], dataset  # the view's own, now it is made
         view = engine.relation(dataset).name
         engine.con.register(f"{view}__arrow", resolve.arrow_dataset(resolve.locate(project, dataset)))
         assert _is_native(engine, view), dataset
@@ -180,3 +182,46 @@ def test_demo_lake_datasets_read_natively_and_equal_arrow(demo_project: Path) ->
         for a, b in ((view, f"{view}__arrow"), (f"{view}__arrow", view)):
             extra = con.execute(f'SELECT count(*) FROM (SELECT * FROM "{a}" EXCEPT ALL SELECT * FROM "{b}")')
             assert extra.fetchall() == [(0,)], dataset
+
+
+def _project_over(tmp_path: Path, table: Path) -> object:
+    from governance.project import load_project
+
+    config = tmp_path / "smartflow.yaml"
+    config.write_text(
+        f"version: 1\nlake: {{root: {table.parent}}}\n"
+        f"datasets:\n  silver.t: {{format: delta, path: {table.name}, layer: silver}}\n"
+    )
+    return load_project(config)
+
+
+@pytest.mark.parametrize("shape", ["partitioned", "evolved", "column-mapped"])
+def test_columns_known_before_the_view_is_made_are_the_views_columns(tmp_path: Path, shape: str) -> None:
+    """An engine opened on a local Delta table makes its view on first use: the columns it reports before
+    (from the log's schema alone) are those the view has once made, natively or through Arrow."""
+    if shape == "column-mapped":
+        path = _table_with(tmp_path, {"delta.columnMapping.mode": "name"})
+    else:
+        path = tmp_path / "t"
+        write_deltalake(
+            str(path), _batch(dt.date(2026, 11, 1), "north", 0, 5), partition_by=["day", "region"]
+        )
+        if shape == "evolved":
+            newer = _batch(dt.date(2026, 11, 2), None, 9, 3).append_column("extra", pa.array([1.5] * 3))
+            write_deltalake(
+                str(path), newer, partition_by=["day", "region"], mode="append", schema_mode="merge"
+            )
+    (tmp_path / "project").mkdir()
+    project = _project_over(tmp_path / "project", path)
+    lazy = DuckDBEngine(project, ["silver.t"])  # type: ignore[arg-type]
+    before = lazy.columns("silver.t")
+    assert not lazy._con or "sfg_silver_t" not in {
+        r[0] for r in lazy._con.execute("SELECT view_name FROM duckdb_views()").fetchall()
+    }
+    made = lazy.execute(f"SELECT count(*) FROM {lazy.relation('silver.t').sql('duckdb')}")[1]
+    assert made[0][0] in (5, 8)
+    rel = lazy.relation("silver.t").sql(dialect="duckdb")
+    after = {r[0]: str(r[1]).lower() for r in lazy.con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()}
+    assert before == after
+    assert list(before) == list(after)
+    lazy.close()
