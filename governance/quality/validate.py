@@ -11,7 +11,7 @@ numeric column, …) or rejects as bad input is reported at FILE:LINE now instea
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from governance.errors import InputError, Location
 from governance.quality.expectations.vocabulary import (
@@ -25,11 +25,20 @@ from governance.quality.expectations.vocabulary import (
 )
 
 if TYPE_CHECKING:
+    from governance.quality.runnable_cache import RunnableCache
     from governance.specs.expectations import Expectation as ExpectationSpec
     from governance.validation import Validator
 
 
 def rules(v: Validator) -> None:
+    from governance.quality.runnable_cache import RunnableCache
+
+    memo = RunnableCache.in_state_dir(v.p.state_dir)
+    _suites(v, memo)
+    memo.save()
+
+
+def _suites(v: Validator, memo: RunnableCache) -> None:
     v.duplicates(v.p.suites, lambda s: s.suite, "suite")
     for s in v.p.suites:
         if not v.dataset_ref(s.dataset, v.at(s, "dataset")):
@@ -49,7 +58,7 @@ def rules(v: Validator) -> None:
             before = len(v.problems)
             expectation(v, s.dataset, e)
             if len(v.problems) == before:
-                runnable(v, s.dataset, e)
+                runnable(v, s.dataset, e, memo)
             ident = f"{e.type} {sorted((k, repr(val)) for k, val in e.kwargs.items() if k != 'mostly')}"
             if ident in seen:
                 v.add(e.where, f"duplicate expectation {e.type} (same kwargs as {seen[ident]})")
@@ -163,12 +172,10 @@ def engine_dialect(v: Validator, dataset: str) -> tuple[str, str] | None:
     return (engine, "spark") if engine == "spark" else ("duckdb", "duckdb")
 
 
-def runnable(v: Validator, dataset: str, e: ExpectationSpec) -> None:
-    """Build and compile the expectation for its engine, as a run does before its first query."""
-    from sqlglot import exp
-
+def runnable(v: Validator, dataset: str, e: ExpectationSpec, memo: RunnableCache | None = None) -> None:
+    """Build and compile the expectation for its engine, as a run does before its first query (or
+    replay what that gave for the same inputs, see governance.quality.runnable_cache)."""
     from governance.quality.expectations import implementation
-    from governance.quality.expectations.base import ColumnMissing, Ctx, Unsupported
 
     target = engine_dialect(v, dataset)
     klass = implementation(e.type)
@@ -180,12 +187,46 @@ def runnable(v: Validator, dataset: str, e: ExpectationSpec) -> None:
         names = [e.kwargs.get(k) for k in ("column", "column_A", "column_B")]
         names += [c for k in ("column_list",) for c in (e.kwargs.get(k) or []) if isinstance(c, str)]
         types = {n: "" for n in names if isinstance(n, str)}
+    order = [k for k in v.p.config.datasets[dataset].key if k in types]
+    k = None
+    if memo is not None:
+        from governance.quality.runnable_cache import key
+
+        k = key(dataset, e.type, e.kwargs, engine, dialect, types, order)
+        known, answer = memo.get(k)
+        if known:
+            if answer is not None:
+                message, kwarg = answer
+                v.add(v.at(e, "kwargs", kwarg) if kwarg else v.at(e, "type"), message)
+            return
+    found = _compile(e, klass, dataset, engine, dialect, types, order)
+    if found is not None:
+        message, kwarg = found
+        v.add(v.at(e, "kwargs", kwarg) if kwarg else v.at(e, "type"), message)
+    if memo is not None and k is not None:
+        memo.put(k, list(found) if found is not None else None)
+
+
+def _compile(
+    e: ExpectationSpec,
+    klass: Any,
+    dataset: str,
+    engine: str,
+    dialect: str,
+    types: dict[str, str],
+    order: list[str],
+) -> tuple[str, str | None] | None:
+    """None when the expectation builds and compiles, else (problem message, the kwarg it names)."""
+    from sqlglot import exp
+
+    from governance.quality.expectations.base import ColumnMissing, Ctx, Unsupported
+
     ctx = Ctx(
         dataset=dataset,
         relation=exp.to_table("validated"),
         dialect=dialect,
         columns=types,
-        order=[k for k in v.p.config.datasets[dataset].key if k in types],
+        order=order,
         other=lambda name: exp.to_table("other"),
     )
     try:
@@ -197,15 +238,15 @@ def runnable(v: Validator, dataset: str, e: ExpectationSpec) -> None:
         for expr in [*impl.aggregates().values()]:
             expr.expr.sql(dialect=dialect)
     except Unsupported as exc:
-        v.add(_where(v, e, str(exc)), f"{e.type}: the {engine} engine cannot run this: {exc}")
+        return f"{e.type}: the {engine} engine cannot run this: {exc}", _named(e, str(exc))
     except ColumnMissing:
         pass  # reported as a missing column already
     except (InputError, KeyError, TypeError, ValueError) as exc:
         message = exc.problems[0].message if isinstance(exc, InputError) else str(exc)
-        v.add(_where(v, e, message), f"{e.type}: {message}")
+        return f"{e.type}: {message}", _named(e, message)
+    return None
 
 
-def _where(v: Validator, e: ExpectationSpec, message: str) -> Location:
-    """The line of the kwarg a message names, else the expectation's type."""
-    key = next((k for k in e.kwargs if k in message), None)
-    return v.at(e, "kwargs", key) if key else v.at(e, "type")
+def _named(e: ExpectationSpec, message: str) -> str | None:
+    """The kwarg a message names (its line is shown), else None (the expectation's type line)."""
+    return next((k for k in e.kwargs if k in message), None)
