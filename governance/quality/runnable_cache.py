@@ -6,24 +6,20 @@ and kwargs, the dataset's column names and types, its key, the engine and SQL di
 compiles it. The answer is kept in `state_dir/cache/runnable.json` under a hash of exactly those inputs,
 the code included (the size and mtime of each module under governance/quality/expectations and
 governance/lake/dialects.py, and the sqlglot release), so an edited expectation, another schema or another
-release is compiled again. Like the YAML cache it is written only into a state dir that exists.
+release is compiled again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
-import os
-import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-log = logging.getLogger(__name__)
+from governance.statecache import StateCache
 
-FORMAT = 1
-_LIMIT = 20_000  # entries kept; beyond that the file starts again (old schemas, deleted suites)
+FORMAT = "runnable/1"
 
 
 @cache
@@ -39,7 +35,7 @@ def _code() -> str:
         except OSError:
             continue
         stats.append([f.name, st.st_size, st.st_mtime_ns])
-    return json.dumps([FORMAT, sqlglot.__version__, stats])
+    return json.dumps([sqlglot.__version__, stats])
 
 
 def key(*inputs: Any) -> str:
@@ -48,52 +44,14 @@ def key(*inputs: Any) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-class RunnableCache:
-    """key -> None (it compiles) or [message, kwarg the message names or None]."""
+class RunnableCache(StateCache):
+    """key -> None (it compiles) or [message, the kwarg the message names or None]."""
 
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self.entries: dict[str, list[Any] | None] = {}
-        self.changed = False
-        if path is None:
-            return
-        try:
-            stored = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return
-        if (
-            isinstance(stored, dict)
-            and stored.get("format") == FORMAT
-            and isinstance(stored.get("entries"), dict)
-        ):
-            self.entries = stored["entries"]
-
-    @classmethod
-    def in_state_dir(cls, state_dir: Path) -> RunnableCache:
-        return cls(state_dir / "cache" / "runnable.json" if state_dir.is_dir() else None)
+    def __init__(self, state_dir: Path | None) -> None:
+        super().__init__(state_dir, "runnable", FORMAT)
 
     def get(self, k: str) -> tuple[bool, list[Any] | None]:
         """(known, answer)."""
         if k not in self.entries:
             return False, None
         return True, self.entries[k]
-
-    def put(self, k: str, answer: list[Any] | None) -> None:
-        if self.path is None:
-            return
-        if len(self.entries) >= _LIMIT:
-            self.entries = {}
-        self.entries[k] = answer
-        self.changed = True
-
-    def save(self) -> None:
-        if self.path is None or not self.changed:
-            return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix="runnable", suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump({"format": FORMAT, "entries": self.entries}, fh)
-            os.replace(tmp, self.path)
-        except OSError as exc:  # not keeping it only costs time next run
-            log.debug("runnable cache not written (%s)", type(exc).__name__)

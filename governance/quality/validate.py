@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 def rules(v: Validator) -> None:
     from governance.quality.runnable_cache import RunnableCache
 
-    memo = RunnableCache.in_state_dir(v.p.state_dir)
+    memo = RunnableCache(v.p.state_dir)
     _suites(v, memo)
     memo.save()
 

@@ -12,20 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
-import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from governance.specs.yamlio import PathKey, YamlDoc
+from governance.statecache import StateCache
 
-log = logging.getLogger(__name__)
-
-FORMAT = 1
+FORMAT = 2
 _TAG = "$yamlcache"
 
 
@@ -94,29 +89,21 @@ def all_lines(doc: YamlDoc) -> dict[PathKey, int]:
 
 
 class YamlCache:
+    """path relative to the project -> {"sha": content hash, "data": …, "lines": …}."""
+
     def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self.files: dict[str, dict[str, Any]] = {}
-        self.changed = False
-        if path is None:
-            return
-        try:
-            stored = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return
-        if isinstance(stored, dict) and stored.get("version") == _version():
-            self.files = dict(stored.get("files") or {})
+        self.store = StateCache(path.parent.parent if path is not None else None, "yaml", _version())
 
     @classmethod
     def in_state_dir(cls, state_dir: Path) -> YamlCache:
-        return cls(state_dir / "cache" / "yaml.json" if state_dir.is_dir() else None)
+        return cls(state_dir / "cache" / "yaml.json")
 
     @staticmethod
     def digest(text: str) -> str:
         return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
     def get(self, rel: str, text: str) -> YamlDoc | None:
-        entry = self.files.get(rel)
+        entry = self.store.entries.get(rel)
         if not entry or entry.get("sha") != self.digest(text):
             return None
         try:
@@ -126,24 +113,14 @@ class YamlCache:
             return None
 
     def put(self, rel: str, text: str, doc: YamlDoc) -> None:
-        if self.path is None:
+        if self.store.path is None:
             return
         try:
             data = _encode(doc.data)
         except _NotKept:
             return
         lines = [[list(p), n] for p, n in all_lines(doc).items()]
-        self.files[rel] = {"sha": self.digest(text), "data": data, "lines": lines}
-        self.changed = True
+        self.store.put(rel, {"sha": self.digest(text), "data": data, "lines": lines})
 
     def save(self) -> None:
-        if self.path is None or not self.changed:
-            return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix="yaml", suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump({"version": _version(), "files": self.files}, fh)
-            os.replace(tmp, self.path)
-        except OSError as exc:  # not keeping it only costs time next run
-            log.debug("yaml cache not written (%s)", type(exc).__name__)
+        self.store.save()
