@@ -10,9 +10,10 @@ Shared by quality and PII discovery. SQL is built as sqlglot trees and rendered 
     finally:
         engine.close()
 
-- `duckdb`: Delta datasets are registered as Arrow datasets (from `governance.lake.resolve`), so DuckDB
-  pushes projections and filters into the scan and prunes partitions; Parquet likewise; `sql` datasets
-  are not reachable from DuckDB (`load_rows` brings a small key set of them in, as Arrow data).
+- `duckdb`: a local Delta table is a view over DuckDB's own Parquet scan of its snapshot's files, made on
+  first use of the connection (its columns are known from the log before that); other Delta tables and
+  Parquet folders are Arrow datasets; either way DuckDB pushes projections and filters into the scan; `sql`
+  datasets are not reachable from DuckDB (`load_rows` brings a small key set of them in, as Arrow data).
 - `sql`: SQLAlchemy on the dataset's `connection` (format sql, `table` may be `schema.table`); the dialect
   follows the URL (postgres, tsql for mssql/Synapse, …). File datasets are not reachable from it.
 - `spark`: the SparkSession of `governance.lake.spark_session` (Spark Connect from `spark.remote` or
@@ -30,7 +31,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -38,10 +38,10 @@ from governance.errors import InfraError, InputError, Location
 from governance.lake import resolve
 from governance.lake.connect import describe_error, sql_engine
 from governance.lake.dialects import sqla_dialect
+from governance.lake.duckdb_connect import duckdb_connection, duckdb_types
 from governance.lake.engine_errors import EngineLost, failure, is_lost, scrub
 
 if TYPE_CHECKING:
-    import pyarrow as pa
     from sqlglot import exp
 
     from governance.project import Project
@@ -194,46 +194,6 @@ def _table(name: str) -> exp.Table:
         catalog=parts[-3] if len(parts) > 2 else None,
         quoted=True,
     )
-
-
-def duckdb_connection(threads: int | None = None, database: str | None = None) -> Any:
-    """The one place a DuckDB connection to data is opened, with the settings every use needs
-    (in memory, or on the `database` file: the demo builder spills its tables there)."""
-    import duckdb
-
-    con = duckdb.connect(database) if database else duckdb.connect()
-    # Parquet footers read once per connection, not once per query (Delta never rewrites a file)
-    con.execute("SET parquet_metadata_cache = true")
-    # DuckDB draws a progress bar on stdout for a long query, which would corrupt --output json
-    con.execute("SET enable_progress_bar = false")
-    if threads:
-        con.execute(f"SET threads = {int(threads)}")
-    return con
-
-
-_DESCRIBER: list[Any] = []  # one connection per process that only describes Arrow schemas
-_DESCRIBED: dict[Any, dict[str, str]] = {}
-_DESCRIBING = threading.Lock()
-
-
-def duckdb_types(schema: pa.Schema) -> dict[str, str]:
-    """Column -> DuckDB type name of an Arrow schema, as DuckDB reads it (an empty table is described:
-    no rows; not Schema.empty_table(), which would import pandas, ~0.4 s of CPU). One connection per
-    process does it: opening one costs ~0.1 s, more than describing."""
-    import pyarrow as pa
-
-    with _DESCRIBING:
-        if schema not in _DESCRIBED:
-            if not _DESCRIBER:
-                _DESCRIBER.append(duckdb_connection(1))
-            con = _DESCRIBER[0]
-            con.register("sfg_schema", pa.Table.from_batches([], schema=schema))
-            try:
-                described = con.execute('DESCRIBE SELECT * FROM "sfg_schema"').fetchall()
-            finally:
-                con.unregister("sfg_schema")
-            _DESCRIBED[schema] = {str(r[0]): str(r[1]) for r in described}
-        return dict(_DESCRIBED[schema])
 
 
 class DuckDBEngine(Engine):

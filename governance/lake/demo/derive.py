@@ -18,7 +18,8 @@ from governance.lake import resolve
 from governance.lake.demo.calendar import Calendar
 from governance.lake.demo.schema import arrow_schema, same_type
 from governance.lake.demo.writer import TableWriter
-from governance.lake.engines import duckdb_connection, view_name
+from governance.lake.duckdb_connect import duckdb_connection
+from governance.lake.engines import view_name
 from governance.specs.manifests import Manifest
 
 if TYPE_CHECKING:
