@@ -110,6 +110,12 @@ def delta_version(loc: DatasetLocation) -> int:
     return delta_table(loc).version()
 
 
+def snapshot_key(loc: DatasetLocation) -> tuple[str, str, int] | None:
+    """(table, newest commit file, its mtime) of a local Delta table: what names its newest snapshot;
+    None for a remote table or one without a JSON commit."""
+    return None if loc.is_remote or loc.spec.format != "delta" else _newest_commit(loc.uri or "")
+
+
 def _commits(names: list[str]) -> list[str]:
     """The JSON commit files among a `_delta_log` folder's names (`00000000000000000012.json`), in order."""
     return sorted(n for n in names if len(n) == 25 and n.endswith(".json") and n[:20].isdigit())

@@ -21,6 +21,7 @@ from governance.results import StepResult, worst
 if TYPE_CHECKING:
     from governance.config import Dataset
     from governance.lake.resolve import DatasetLocation
+    from governance.monitor.delta_facts import Facts, FactsCache
     from governance.project import Project
 
 log = logging.getLogger(__name__)
@@ -143,8 +144,10 @@ def _parquet_partitions(loc: DatasetLocation, column: str, grain: parts.Grain) -
 
 
 # --- one dataset --------------------------------------------------------------------------------------
-def check_dataset(project: Project, name: str, now: datetime) -> tuple[dict[str, Any], list[parts.Partition]]:
-    from governance.lake.resolve import delta_table, exists, locate
+def check_dataset(
+    project: Project, name: str, now: datetime, facts_cache: FactsCache | None = None
+) -> tuple[dict[str, Any], list[parts.Partition]]:
+    from governance.lake.resolve import exists, locate
 
     spec = project.dataset(name)
     assert spec.freshness is not None
@@ -174,15 +177,10 @@ def check_dataset(project: Project, name: str, now: datetime) -> tuple[dict[str,
         if not exists(loc):
             raise InfraError(f"dataset {name}: no data at {loc.uri}")
         if spec.format == "delta":
-            table = delta_table(loc)
-            known, top = _max_from_stats(table, fr.column, part_col)
-            if not known:
-                top = _max_duckdb(loc, fr.column)
-            if part_col:
-                try:
-                    found = parts.delta_partitions(table, part_col, grain)
-                except KeyError:
-                    entry["note"] = f"{part_col} is not a partition column of the Delta table"
+            facts = _delta_facts(loc, fr.column, part_col, grain, facts_cache)
+            top, found = facts.max_value, facts.partitions
+            if facts.note:
+                entry["note"] = facts.note
         else:
             top = _max_duckdb(loc, fr.column)
             if part_col:
@@ -209,6 +207,32 @@ def check_dataset(project: Project, name: str, now: datetime) -> tuple[dict[str,
             found, parse_duration(fr.late_tolerance)
         )
     return entry, found
+
+
+def _delta_facts(
+    loc: DatasetLocation, column: str, part_col: str | None, grain: parts.Grain, cache: FactsCache | None
+) -> Facts:
+    """The freshness column's max and the partitions of a Delta table's newest snapshot (kept per
+    snapshot, see governance.monitor.delta_facts)."""
+    from governance.lake.resolve import delta_table, snapshot_key
+    from governance.monitor.delta_facts import Facts
+
+    snapshot = snapshot_key(loc) if cache is not None else None
+    if cache is not None and (kept := cache.get(loc.name, snapshot, column, part_col, grain)) is not None:
+        return kept
+    table = delta_table(loc)
+    known, top = _max_from_stats(table, column, part_col)
+    if not known:
+        top = _max_duckdb(loc, column)
+    facts = Facts(_as_utc(top), [])
+    if part_col:
+        try:
+            facts.partitions = parts.delta_partitions(table, part_col, grain)
+        except KeyError:
+            facts.note = f"{part_col} is not a partition column of the Delta table"
+    if cache is not None:
+        cache.remember(loc.name, snapshot, column, part_col, grain, facts)
+    return facts
 
 
 def _metrics(
@@ -302,10 +326,13 @@ def check(
     for n in names:
         if project.dataset(n).freshness is None:
             raise InputError(f"dataset {n} declares no freshness SLA", project.locate(project.dataset(n)))
+    from governance.monitor.delta_facts import FactsCache
+
+    facts = FactsCache(project.state_dir)
     entries, found, codes = [], {}, [ExitCode.OK]
     for name in names:
         try:
-            entry, found[name] = check_dataset(project, name, now)
+            entry, found[name] = check_dataset(project, name, now, facts)
         except InputError:
             raise  # bad input (an unset ${VAR}, a bad declaration) is exit 2 for the command, not a dataset fault
         except GovernanceError as exc:
@@ -334,6 +361,7 @@ def check(
         if entry.get("stale") or entry["missing_partitions"]:
             codes.append(ExitCode.CHECK_FAILED)
         entries.append(entry)
+    facts.save()
     result = FreshnessCheck(
         checked_at=_iso(now),
         source="lake",

@@ -274,3 +274,30 @@ def test_json_is_the_typed_model_in_the_output_order(mini_project: Callable[...,
     typed = FreshnessCheck.model_validate(result.payload)
     assert typed.dump() == result.payload and typed.summary.errors == 1
     assert json.dumps(typed.dump()) == json.dumps(result.payload)
+
+
+def test_an_unchanged_table_is_answered_from_its_kept_facts_and_a_new_commit_is_read_again(
+    mini_project: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from governance.lake import resolve
+
+    root = mini_project()
+    project = load_project(root / "smartflow.yaml")
+    project.state_dir.mkdir(parents=True, exist_ok=True)
+    first = freshness.check(project, as_of=AS_OF, record=False).payload
+    assert (project.state_dir / "cache" / "freshness.json").is_file()
+
+    def no_snapshot(*_: object, **__: object) -> None:
+        raise AssertionError("an unchanged table's snapshot was opened")
+
+    monkeypatch.setattr(resolve, "delta_table", no_snapshot)
+    again = freshness.check(project, as_of=AS_OF, record=False).payload
+    assert again == first
+    later = freshness.check(project, as_of=AS_OF + timedelta(hours=3), record=False).payload
+    assert _by_name(later)["silver.orders"]["lag_minutes"] == 90.0 + 180  # the clock is read every time
+    assert _by_name(later)["silver.orders"]["stale"] is True
+
+    monkeypatch.undo()
+    write_bronze(root, [date(2026, 11, 20)], late={})  # the missing day lands
+    bronze = _by_name(freshness.check(project, as_of=AS_OF, record=False).payload)["bronze.orders"]
+    assert bronze["missing_partitions"] == [] and bronze["partitions"] == 14
