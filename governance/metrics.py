@@ -98,7 +98,8 @@ def query(
     after_id: int | None = None,
     limit: int | None = None,
 ) -> list[Metric]:
-    """Metrics in time order, filtered by name, a subset of dimensions, a start time or a row id."""
+    """Metrics in time order, filtered by name, a subset of dimensions, a start time or a row id. Metrics
+    with the same dimensions share one (read-only) dimensions dict."""
     if not store_path(state_dir).exists():
         return []
     sql = "SELECT id, ts, name, value, dimensions, run_id FROM metrics WHERE 1=1"
@@ -116,8 +117,11 @@ def query(
     with connect(state_dir) as conn:
         rows = conn.execute(sql, args).fetchall()
     out = []
+    decoded: dict[str, dict[str, str]] = {}  # rows share a few hundred dimension sets: each decoded once
     for rid, ts, mname, value, dims, run_id in rows:
-        d = json.loads(dims)
+        d = decoded.get(dims)
+        if d is None:
+            d = decoded[dims] = json.loads(dims)
         if dimensions and any(d.get(k) != v for k, v in dimensions.items()):
             continue
         out.append(Metric(mname, value, d, datetime.fromisoformat(ts), run_id, rid))

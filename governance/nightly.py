@@ -244,14 +244,15 @@ def _alerts(ctx: Context) -> StepResult:
 
 
 def _reports(ctx: Context) -> StepResult:
-    from governance.reports.service import render
+    from governance.reports.service import metric_history, render
 
     summary = build_summary(ctx, finished=utcnow(), include_results=True)
     store_run(ctx.project.state_dir, summary)  # the reports read this run, including its failures
     outputs: list[dict[str, Any]] = []
     codes = []
+    history = metric_history(ctx.project)  # both reports draw from the same history
     for kind in ("nightly", "audit"):
-        r = render(ctx.project, kind, run=summary)
+        r = render(ctx.project, kind, run=summary, history=history)
         outputs.append(r.payload)
         codes.append(r.exit_code)
     return StepResult({"reports": outputs}, worst(*codes))

@@ -130,28 +130,42 @@ def _write(path: Path, text: str) -> None:
     write_atomic(path, text)
 
 
-def build_model(project: Project, kind: str, run: dict[str, Any] | None = None) -> dict[str, Any]:
+def metric_history(project: Project) -> list[Any]:
+    """The metrics the reports draw from (the last HISTORY_DAYS days)."""
     from governance import metrics
+
+    return metrics.query(project.state_dir, since=datetime.now(UTC) - timedelta(days=HISTORY_DAYS))
+
+
+def build_model(
+    project: Project, kind: str, run: dict[str, Any] | None = None, history: list[Any] | None = None
+) -> dict[str, Any]:
     from governance.reports import audit_model, nightly_model
     from governance.reports.evidence import Run
 
     now = datetime.now(UTC)
     stored = Run(run if run is not None else latest_run(project.state_dir))
-    history = metrics.query(project.state_dir, since=now - timedelta(days=HISTORY_DAYS))
+    if history is None:
+        history = metric_history(project)
     if kind == "nightly":
         return nightly_model.build(project, stored, history, now)
     return audit_model.build(project, stored, now, history)
 
 
 def render(
-    project: Project, kind: str, out: str | Path | None = None, run: dict[str, Any] | None = None
+    project: Project,
+    kind: str,
+    out: str | Path | None = None,
+    run: dict[str, Any] | None = None,
+    history: list[Any] | None = None,
 ) -> StepResult:
-    """Write reports/<kind>-<date>.html and .json (date of the run, UTC); `run` defaults to the latest."""
+    """Write reports/<kind>-<date>.html and .json (date of the run, UTC); `run` defaults to the latest,
+    `history` (see metric_history) is read when not given."""
     from governance.output import dumps
 
     if kind not in KINDS:
         raise InputError(f"unknown report '{kind}' (choose from {', '.join(KINDS)})")
-    m = build_model(project, kind, run)
+    m = build_model(project, kind, run, history)
     svg = _nightly_svg(project, m) if kind == "nightly" else _audit_svg(m)
     html = _env(project.state_dir).get_template(f"{kind}.html.j2").render(m=m, svg=svg, exit_words=EXIT_WORDS)
     day = (m["run"].get("started_at") or m["generated_at"])[:10]
