@@ -35,6 +35,19 @@ def test_a_table_in_a_jobs_sql_that_is_not_a_dataset_is_refused_at_its_line(tmp_
     assert "'silver.device_telemetri'" in out and "did you mean 'silver.device_telemetry'" in out
 
 
+def test_what_a_jobs_sql_names_is_kept_by_its_text_and_judged_against_todays_datasets(tmp_path: Path) -> None:
+    cfg = copy_project(tmp_path)
+    (tmp_path / ".smartflow").mkdir()
+    manifest = tmp_path / "manifests" / "gold_anomaly_alerts.yaml"
+    _edit(manifest, "FROM silver.device_telemetry AS d", "FROM silver.device_telemetri AS d")
+    first = _validate(cfg)
+    assert first[0] == 2 and (tmp_path / ".smartflow/cache/sql_tables.json").is_file()
+    assert _validate(cfg) == first  # from the kept parse
+    _edit(cfg, "  silver.device_telemetry:\n", "  silver.device_telemetri:\n")  # now it is a dataset
+    code, out = _validate(cfg)
+    assert "'silver.device_telemetri', which is not a declared dataset" not in out, out
+
+
 def test_ctes_and_tables_the_sql_creates_are_not_unknown_tables(tmp_path: Path) -> None:
     cfg = copy_project(tmp_path)
     manifest = tmp_path / "manifests" / "gold_anomaly_alerts.yaml"
