@@ -31,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,16 +105,46 @@ def _digest(paths: list[str]) -> str:
 
 def fingerprints(project: Project, dataset: str, column: str) -> dict[str, str]:
     """Partition value → hash of its data files, from the current Delta snapshot."""
-    return {v: _digest(p) for v, p in _add_actions(project, dataset, column).items()}
+    found: dict[str, str] = _per_snapshot(
+        project,
+        dataset,
+        f"partitions:{column}",
+        lambda: {v: _digest(p) for v, p in _add_actions(project, dataset, column).items()},
+    )
+    return found
 
 
 def table_fingerprint(project: Project, dataset: str) -> str:
     """A Delta table's log version and a hash of its files: a new commit (data, deletion vectors,
     metadata) changes the version, and a table made anew at the same version has other file names."""
-    loc = resolve.locate(project, dataset)
-    dt = resolve.delta_table(loc)
-    paths = [str(p) for p in resolve.add_actions(dt).column("path").to_pylist()]
-    return f"{dt.version()}:{_digest(paths)}"
+
+    def compute() -> str:
+        dt = resolve.delta_table(resolve.locate(project, dataset))
+        paths = [str(p) for p in resolve.add_actions(dt).column("path").to_pylist()]
+        return f"{dt.version()}:{_digest(paths)}"
+
+    found: str = _per_snapshot(project, dataset, "table", compute)
+    return found
+
+
+def _per_snapshot(project: Project, dataset: str, what: str, compute: Callable[[], Any]) -> Any:
+    """`compute()` of a local Delta table's newest snapshot, kept in state_dir/cache/fingerprints.json
+    under the snapshot's name (newest commit file and its mtime): an unchanged table's fingerprints are
+    known without opening it. A remote table is computed every time."""
+    from governance.statecache import StateCache
+
+    snapshot = resolve.snapshot_key(resolve.locate(project, dataset))
+    if snapshot is None:
+        return compute()
+    project.state_dir.mkdir(parents=True, exist_ok=True)  # a run stores its results there anyway
+    cache = StateCache(project.state_dir, "fingerprints", f"fingerprints/{STATE_VERSION}")
+    entry = cache.entries.get(f"{dataset}|{what}")
+    if isinstance(entry, dict) and entry.get("snapshot") == list(snapshot):
+        return entry["value"]
+    value = compute()
+    cache.put(f"{dataset}|{what}", {"snapshot": list(snapshot), "value": value})
+    cache.save()
+    return value
 
 
 def dataset_fingerprint(project: Project, dataset: str) -> str | None:

@@ -80,7 +80,11 @@ def pair(tmp_path: Path) -> tuple[Path, Path, Path]:
     return _project(tmp_path / "inc", lake, True), _project(tmp_path / "full", lake, False), lake
 
 
-def test_incremental_equals_full_across_runs_edits_and_new_partitions(pair: tuple[Path, Path, Path]) -> None:
+def test_incremental_equals_full_across_runs_edits_and_new_partitions(
+    pair: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from governance.lake import resolve
+
     inc, full, lake = pair
 
     first, got = _verdicts(inc)
@@ -88,8 +92,11 @@ def test_incremental_equals_full_across_runs_edits_and_new_partitions(pair: tupl
     assert first["incremental"]["partitions_scanned"] == 3
     assert not first["success"]
 
-    # nothing changed: no query, the last verdicts carried (failed stays failed)
-    second, got = _verdicts(inc)
+    # nothing changed: no query, the last verdicts carried (failed stays failed), and the table's
+    # snapshot is not even opened (its partitions' fingerprints are kept per snapshot)
+    with monkeypatch.context() as m:
+        m.setattr(resolve, "delta_table", lambda *a, **k: pytest.fail("an unchanged snapshot was opened"))
+        second, got = _verdicts(inc)
     assert got == _verdicts(full)[1]
     assert second["queries"] == 0
     assert second["incremental"]["partitions_scanned"] == 0
