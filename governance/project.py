@@ -59,6 +59,15 @@ class Project:
     policy_files: list[PolicyFile] = field(default_factory=list)
     domain_files: list[DomainFile] = field(default_factory=list)
     posture_files: list[PostureFile] = field(default_factory=list)
+    # the parsed files, kept for a state dir made after loading (see keep_parsed)
+    parsed: list[YamlCache] = field(default_factory=list, repr=False, compare=False)
+
+    def keep_parsed(self) -> None:
+        """Write the parse cache now the state dir exists: a first run on a fresh checkout loads the
+        project before a command creates the state dir, and would otherwise leave the cache to the
+        second run."""
+        for cache in self.parsed:
+            cache.save()
 
     # --- paths -------------------------------------------------------------------------------
     @property
@@ -230,6 +239,7 @@ def load_project(config: str | Path | None = None) -> Project:
             if obj is not None:
                 targets[target].append(obj)
     cache.save()
+    project.parsed = [first] if cache is first else [first, cache]
     if problems:
         raise InputError(problems)
     return project

@@ -1,9 +1,9 @@
 """A cache of answers kept between runs: one JSON file under `state_dir/cache/`, tagged with a format.
 
 Each user keys its entries on everything its answer depends on, so a stale entry is never read, only not
-found. The file is written only into a state dir that exists (a read-only command on a fresh checkout
-creates nothing), a file of another format or that cannot be read is an empty cache, and a failed write
-only costs time on the next run.
+found. The file is written only into a state dir that exists: a read-only command on a fresh checkout
+creates nothing, and one that creates the state dir may save what it gathered before. A file of another
+format, or one that cannot be read, is an empty cache; a failed write only costs time on the next run.
 """
 
 from __future__ import annotations
@@ -20,9 +20,8 @@ log = logging.getLogger(__name__)
 
 class StateCache:
     def __init__(self, state_dir: Path | None, name: str, tag: str, limit: int = 20_000) -> None:
-        self.path = (
-            state_dir / "cache" / f"{name}.json" if state_dir is not None and state_dir.is_dir() else None
-        )
+        self.target = state_dir / "cache" / f"{name}.json" if state_dir is not None else None
+        self.path = self.target if state_dir is not None and state_dir.is_dir() else None
         self.tag = tag
         self.limit = limit  # entries kept; beyond that it starts again (old schemas, deleted files)
         self.entries: dict[str, Any] = {}
@@ -41,7 +40,7 @@ class StateCache:
             self.entries = stored["entries"]
 
     def put(self, key: str, value: Any) -> None:
-        if self.path is None:
+        if self.target is None:
             return
         if len(self.entries) >= self.limit and key not in self.entries:
             self.entries = {}
@@ -49,6 +48,9 @@ class StateCache:
         self.changed = True
 
     def save(self) -> None:
+        """Write the file when something was put, into the state dir if it exists now."""
+        if self.path is None and self.target is not None and self.target.parent.parent.is_dir():
+            self.path = self.target
         if self.path is None or not self.changed:
             return
         try:

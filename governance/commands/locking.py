@@ -33,7 +33,9 @@ def holding_lock(app: App, wait: float) -> Iterator[None]:
 
     ctx = click.get_current_context(silent=True)
     name = f"smartflow-gov {ctx.command_path.split(' ', 1)[-1]}" if ctx else "smartflow-gov"
-    with project_lock(app.project().state_dir, name, wait):
+    project = app.project()
+    with project_lock(project.state_dir, name, wait):
+        project.keep_parsed()  # the state dir exists now
         yield
 
 

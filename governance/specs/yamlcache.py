@@ -113,7 +113,7 @@ class YamlCache:
             return None
 
     def put(self, rel: str, text: str, doc: YamlDoc) -> None:
-        if self.store.path is None:
+        if self.store.target is None:
             return
         try:
             data = _encode(doc.data)

@@ -77,3 +77,16 @@ def test_smartflow_yaml_is_kept_as_written_and_an_edit_to_it_is_seen(
     config.write_text(text.replace("state_dir: .smartflow", "state_dir: .smartflow  # kept here", 1))
     edited = load_project(config)
     assert edited.docs["smartflow.yaml"].node is not None  # parsed again: its text changed
+
+
+def test_the_first_state_writing_command_on_a_fresh_checkout_keeps_the_parsed_files(tmp_path: Path) -> None:
+    """The project is loaded before the command creates the state dir; what was parsed is kept once it
+    exists, so the second run does not parse everything again."""
+    from helpers import run_cli
+
+    config = copy_project(tmp_path)
+    assert not (tmp_path / ".smartflow").exists()
+    proc = run_cli("--config", str(config), "--output", "json", "lineage", "build")
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / ".smartflow/cache/yaml.json").is_file()
+    assert all(doc.node is None for doc in load_project(config).docs.values())  # all from the cache
