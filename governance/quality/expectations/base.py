@@ -190,6 +190,26 @@ def offender_predicate(e: Expectation, values: dict[str, Any], limit: int | None
     return exp.and_(column.is_(exp.null()).not_(), column.copy().isin(query=found))
 
 
+def repeated_key(ctx: Ctx, keys: list[exp.Expr], rows: exp.Select) -> exp.Expr | None:
+    """A row predicate TRUE on every row of `rows` whose key may occur twice, for a duplicate search
+    that then groups only those rows: the key's hash is among the hashes seen twice, found by sorting
+    the hashes (LAG over ORDER BY), not by grouping every key. Exact: equal keys hash equally, so every
+    duplicated key passes; a key that shares only its hash passes too and is counted once by the
+    grouping. None where the dialect groups the key as it is (`Dialect.key_hash`)."""
+    hashed = ctx.traits.key_hash([k.copy() for k in keys])
+    if hashed is None:
+        return None
+    h, prev = exp.column("h"), exp.column("p")
+    lag = exp.Window(
+        this=exp.Anonymous(this="LAG", expressions=[h.copy()]),
+        order=exp.Order(expressions=[exp.Ordered(this=h.copy())]),
+    )
+    hashes = rows.select(hashed.copy().as_("h"))
+    neighbours = exp.select(h.copy(), lag.as_("p")).from_(hashes.subquery("hk"))
+    seen_twice = exp.select(h.copy()).from_(neighbours.subquery("hn")).where(h.copy().eq(prev))
+    return hashed.isin(query=seen_twice)
+
+
 def count_if(cond: exp.Expr) -> exp.Expr:
     """COUNT_IF(cond): sqlglot renders it per dialect (SUM(CASE …) on PostgreSQL, COUNT(IIF(…)) on T-SQL)."""
     return exp.CountIf(this=cond)

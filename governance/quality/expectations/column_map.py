@@ -20,6 +20,7 @@ from governance.quality.expectations.base import (
     offender_predicate,
     offender_row,
     range_condition,
+    repeated_key,
     type_family,
     typed_lit,
 )
@@ -135,10 +136,12 @@ class Unique(MapExpectation):
 
     def _groups(self) -> exp.Select:
         c = self.kw["column"]
+        rows = self.ctx.source().where(col(c).is_(exp.null()).not_())
+        candidates = repeated_key(self.ctx, [col(c)], rows)
+        if candidates is not None:
+            rows = rows.where(candidates)
         return (
-            self.ctx.source()
-            .select(exp.Count(this=exp.Star()).as_("n"))
-            .where(col(c).is_(exp.null()).not_())
+            rows.select(exp.Count(this=exp.Star()).as_("n"))
             .group_by(col(c))
             .having(exp.Count(this=exp.Star()) > 1)
         )

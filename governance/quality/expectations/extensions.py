@@ -63,14 +63,23 @@ class ExistIn(MapExpectation):
         """The orphan row count and the first orphan values in key order, from one pass over the orphans."""
         if not carries_offenders(self.ctx):
             return None
-        c = col(self.kw["column"])
-        first_key = exp.Min(this=col(self.ctx.order[0]))
-        groups = (
-            self._orphans()
-            .select(c.as_("v"), exp.Count(this=exp.Star()).as_("n"), first_key.as_("k"))
-            .group_by(c.copy())
+        c, key = col(self.kw["column"]), self.ctx.order[0]
+        first_key = exp.Min(this=col(key))
+        rows = self._orphans()
+        if key != self.kw["column"] and self.ctx.traits.rescans_cheaply:
+            rows = self._orphan_rows()
+        groups = rows.select(c.as_("v"), exp.Count(this=exp.Star()).as_("n"), first_key.as_("k")).group_by(
+            c.copy()
         )
         return offender_row(groups)
+
+    def _orphan_rows(self) -> exp.Select:
+        """The orphan rows as the rows holding an orphan value, found by a pass that reads the column
+        alone: the anti-join then carries no key column past every row, and the second pass stops at
+        once when there is no orphan (a semi-join on nothing). The same rows as `_orphans()`."""
+        c = col(self.kw["column"])
+        values = self._orphans().select(c.copy())
+        return self.ctx.source().where(c.is_(exp.null()).not_()).where(c.copy().isin(query=values))
 
     def sample_predicate(self, values: dict[str, Any], limit: int | None) -> exp.Expr | None:
         return offender_predicate(self, values, limit)

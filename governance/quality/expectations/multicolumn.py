@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from sqlglot import exp
 
 from governance.errors import InputError
-from governance.quality.expectations.base import Expectation, col, typed_lit
+from governance.quality.expectations.base import Expectation, col, repeated_key, typed_lit
 from governance.quality.expectations.column_map import MapExpectation
 
 _IGNORE = {
@@ -122,11 +122,15 @@ class CompoundUnique(MultiColumn):
         return True
 
     def extras(self) -> dict[str, exp.Expr]:
-        cols = [col(c) for c in self.columns()]
-        groups = self.ctx.source().select(exp.Count(this=exp.Star()).as_("n")).group_by(*cols)
+        cols: list[exp.Expr] = [col(c) for c in self.columns()]
+        rows = self.ctx.source()
         d = self.domain()
         if d is not None:
-            groups = groups.where(d)
+            rows = rows.where(d)
+        candidates = repeated_key(self.ctx, cols, rows)
+        if candidates is not None:
+            rows = rows.where(candidates)
+        groups = rows.select(exp.Count(this=exp.Star()).as_("n")).group_by(*cols)
         groups = groups.having(exp.Count(this=exp.Star()) > 1)
         return {
             "unexpected": exp.select(exp.Sum(this=exp.column("n"))).from_(groups.subquery("g")).subquery()
