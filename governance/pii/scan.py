@@ -10,6 +10,10 @@
    their row counts (chosen by md5, so the choice is reproducible) and the distinct total; otherwise
    the distinct count only. Python confirms the values, counts, and drops them. Nothing is kept,
    logged or returned but counts.
+
+On an engine with a top-N aggregate (DuckDB's `arg_min(value, key, n)`), 2 and 3 are one query: each
+column's values are grouped first, every pattern runs once per distinct value (weighted by its row
+count), and the same pass takes the distinct counts and the md5-chosen candidates (`grouped_query`).
 """
 
 from __future__ import annotations
@@ -208,6 +212,80 @@ def count_query(columns: list[str], probes: list[Probe], dialect: str) -> exp.Se
     return exp.select(*select).from_(flags, copy=False)
 
 
+def probe_kinds(probes: list[Probe]) -> list[tuple[DetectionRule, str]]:
+    """The distinct (rule, mode) pairs of `probes`, in order: every column is probed with the same ones."""
+    kinds: dict[tuple[str, str], tuple[DetectionRule, str]] = {}
+    for p in probes:
+        kinds.setdefault((p.rule.name, p.mode), (p.rule, p.mode))
+    return list(kinds.values())
+
+
+def grouped_query(columns: list[str], probes: list[Probe], dialect: str, cap: int) -> exp.Expression | None:
+    """Counting and detail in one query, one row per column (ci, nn, and per probe kind j: m{j} matched
+    rows, d{j} matched distinct values, and where the rule needs confirmation v{j}: up to `cap` of
+    those values with their row counts, smallest md5 first — the detail query's choice). None when the
+    engine has no top-N aggregate.
+
+    Each column's values are grouped before any pattern runs, so a pattern runs once per distinct value
+    and its matches are weighted by the row count: a repeated value (a country, a status, a name) costs
+    one evaluation. Each column is its own GROUP BY (a per-column hash table on the value alone costs
+    less than grouping an unpivoted (column, value) relation), its branches joined by UNION ALL."""
+    from sqlglot import exp
+
+    from governance.lake.dialects import dialect_for
+
+    traits = dialect_for(dialect)
+    kinds = probe_kinds(probes)
+    v, n = exp.column("v"), exp.column("n")
+    if traits.smallest_by(v, v, cap) is None:
+        return None
+    probed = {p.column for p in probes}
+    branches: list[exp.Select] = []
+    for ci in range(len(columns)):
+        c = exp.column(f"c{ci}")
+        grouped = (
+            exp.select(exp.alias_(c.copy(), "v", copy=False), exp.alias_(exp.func("count", exp.Star()), "n"))
+            .from_(exp.to_table(SAMPLE_TABLE), copy=False)
+            .where(exp.not_(exp.Is(this=c.copy(), expression=exp.null())), copy=False)
+            .group_by(c.copy(), copy=False)
+            .subquery("g", copy=False)
+        )
+        pair = exp.Struct(expressions=[
+            exp.PropertyEQ(this=exp.to_identifier("v"), expression=v.copy()),
+            exp.PropertyEQ(this=exp.to_identifier("n"), expression=n.copy()),
+        ])  # fmt: skip
+        flags: list[Any] = [
+            n.copy(),
+            exp.alias_(pair, "p", copy=False),
+            exp.alias_(exp.MD5(this=v.copy()), "h", copy=False),
+        ]
+        select: list[Any] = [
+            exp.alias_(exp.Literal.number(ci), "ci", copy=False),
+            exp.alias_(exp.func("sum", n.copy()), "nn", copy=False),
+        ]
+        for j, (rule, mode) in enumerate(kinds):
+            pushdown = Probe(0, ci, rule, mode).pushdown
+            if ci in probed:
+                flags.append(exp.alias_(regex_match(v.copy(), pushdown, dialect), f"b{j}", copy=False))
+                hit: exp.Expression = exp.column(f"b{j}")
+            else:
+                hit = exp.false()
+            where = exp.Where(this=hit.copy())
+            ones = exp.Case(ifs=[exp.If(this=hit.copy(), true=n.copy())], default=exp.Literal.number(0))
+            select.append(exp.alias_(exp.func("sum", ones), f"m{j}", copy=False))
+            count = exp.Filter(this=exp.func("count", exp.Star()), expression=where.copy())
+            select.append(exp.alias_(count, f"d{j}", copy=False))
+            if rule.needs_candidates:
+                top = traits.smallest_by(exp.column("p"), exp.column("h"), cap)
+                select.append(exp.alias_(exp.Filter(this=top, expression=where), f"v{j}", copy=False))
+        flagged = exp.select(*flags).from_(grouped, copy=False).subquery("f", copy=False)
+        branches.append(exp.select(*select).from_(flagged, copy=False))
+    query: exp.Expression = branches[0]
+    for branch in branches[1:]:
+        query = exp.union(query, branch, distinct=False, copy=False)
+    return query
+
+
 def detail_query(confirm: list[Probe], exact: list[Probe], dialect: str, cap: int) -> exp.Expression:
     """Rows (k, v, n, dn) for the probes that matched: for each probe to confirm, up to `cap` distinct
     matching values with their row counts (chosen by md5, so reproducible) and the total distinct count;
@@ -295,6 +373,10 @@ class Counts:
     rows: int
     non_null: list[int]
     matched: dict[int, int]
+    # what the detail query would give, when the counting query measured it too (`grouped_query`):
+    # matched distinct values per probe, and the md5-chosen candidates (value, rows) of those to confirm
+    distinct: dict[int, int] | None = None
+    candidates: dict[int, list[tuple[Any, Any]]] | None = None
 
     def plus(self, other: Counts) -> Counts:
         return Counts(
@@ -315,15 +397,43 @@ class Prior:
 
 
 def _count(
-    engine: Engine, source: str, columns: list[str], probes: list[Probe], size: int | None, seed: int
+    engine: Engine,
+    source: str,
+    columns: list[str],
+    probes: list[Probe],
+    size: int | None,
+    seed: int,
+    cap: int,
 ) -> tuple[Counts, str]:
     """Materialise the sample of `source` and run the counting query on it (the sample is left in place
     for the detail query; the caller drops it). Returns the counts and the sample's kind."""
     rows, kind = materialise_sample(engine, source, columns, size, seed)
+    grouped = grouped_query(columns, probes, engine.dialect, cap)
+    if grouped is not None:
+        names, result = engine.execute(grouped)
+        return _grouped_counts(rows, columns, probes, names, result), kind
     names, result = engine.execute(count_query(columns, probes, engine.dialect))
     counts = dict(zip(names, result[0], strict=True))
     non_null = [int(counts[f"nn{i}"] or 0) for i in range(len(columns))]
     return Counts(rows, non_null, {p.index: int(counts[f"m{p.index}"] or 0) for p in probes}), kind
+
+
+def _grouped_counts(
+    rows: int, columns: list[str], probes: list[Probe], names: list[str], result: list[tuple[Any, ...]]
+) -> Counts:
+    """The counts, distinct counts and candidates of `grouped_query`'s rows (one per column)."""
+    kind_of = {(rule.name, mode): j for j, (rule, mode) in enumerate(probe_kinds(probes))}
+    by_column = {int(r[0]): dict(zip(names, r, strict=True)) for r in result}
+    non_null = [int(by_column[i]["nn"] or 0) for i in range(len(columns))]
+    counts = Counts(rows, non_null, {}, {}, {})
+    assert counts.distinct is not None and counts.candidates is not None
+    for p in probes:
+        row, j = by_column[p.column], kind_of[(p.rule.name, p.mode)]
+        counts.matched[p.index] = int(row[f"m{j}"] or 0)
+        counts.distinct[p.index] = int(row[f"d{j}"] or 0)
+        if counts.matched[p.index] and p.rule.needs_candidates:
+            counts.candidates[p.index] = [(c["v"], c["n"]) for c in row[f"v{j}"] or []]
+    return counts
 
 
 def _stored_counts(prior: DatasetScan, columns: list[str], probes: list[Probe]) -> Counts | None:
@@ -349,7 +459,10 @@ def _evidence(
     exact = [p for p in probes if not p.rule.needs_candidates and counts.matched[p.index] > 0]
     fetched: dict[int, list[tuple[Any, Any]]] = {}
     distinct: dict[int, int] = {}
-    if confirm or exact:
+    if counts.distinct is not None and counts.candidates is not None:  # measured by the counting query
+        distinct = counts.distinct
+        fetched = {p.index: counts.candidates.pop(p.index) for p in confirm}
+    elif confirm or exact:
         _, detail = engine.execute(detail_query(confirm, exact, engine.dialect, cap))
         for k, v, n, dn in detail:
             distinct[int(k)] = int(dn or 0)
@@ -412,7 +525,7 @@ def _extend(
     stored = _stored_counts(prior.scan, columns, probes)
     if stored is None:
         return None
-    added, kind = _count(engine, prior.added, columns, probes, None, 0)
+    added, kind = _count(engine, prior.added, columns, probes, None, 0, cap)
     drop_sample(engine, kind)
     total = stored.plus(added)
     if sample is not None and total.rows > sample:
@@ -464,7 +577,7 @@ def scan_dataset(
         if extended is not None:
             sample_kind = extended
         else:
-            counts, sample_kind = _count(engine, dataset, columns, probes, sample, seed)
+            counts, sample_kind = _count(engine, dataset, columns, probes, sample, seed, cap)
             result.sample_size = result.rows_scanned = counts.rows
             result.evidence = _evidence(engine, columns, probes, counts, cap)
     except InfraError as exc:
