@@ -42,6 +42,7 @@ from governance.lake.engine_errors import EngineLost, failure, is_lost, scrub
 if TYPE_CHECKING:
     from sqlglot import exp
 
+    from governance.lake.file_sample import FileSubset
     from governance.project import Project
 
 EngineKind = Literal["duckdb", "sql", "spark"]
@@ -64,6 +65,7 @@ class Engine(ABC):
         self.log: list[str] = []  # the SQL it ran, for -v logs (sensitive literals masked)
         self.sensitive: set[str] = set()  # columns whose values never appear in logged SQL
         self.server: str | None = None  # host:port of a remote server, for messages
+        self.sampled_files: dict[str, FileSubset] = {}  # dataset -> the files its sample came from
 
     @abstractmethod
     def relation(self, dataset: str) -> exp.Table: ...
@@ -95,7 +97,7 @@ class Engine(ABC):
 
         text = self.sql(expr)
         self.queries += 1
-        shown = masked(expr, self.dialect, self.sensitive)
+        shown = masked(expr, self.dialect, self.sensitive, text)
         self.log.append(shown)
         log.info("%s query %d: %s", self.kind, self.queries, shown)
         try:
@@ -219,6 +221,7 @@ class DuckDBEngine(Engine):
         super().__init__()
         self.con = duckdb_connection(threads)
         self._views: dict[str, str] = {}
+        self._native: dict[str, tuple[resolve.DatasetLocation, Any, dict[str, str]]] = {}  # Delta, native
         for name in datasets or []:
             assert project is not None
             self.register(project, name)
@@ -262,15 +265,35 @@ class DuckDBEngine(Engine):
             described = self.con.execute(f'DESCRIBE SELECT * FROM "{name}__schema"').fetchall()
         finally:
             self.con.unregister(name + "__schema")
-        sql = native.view_sql(loc, table, {str(r[0]): str(r[1]) for r in described})
+        types = {str(r[0]): str(r[1]) for r in described}
+        sql = native.view_sql(loc, table, types)
         if sql is None:
             return False
         try:
             self.con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {sql}')
+            self._native[loc.name] = (loc, table, types)
         except Exception as exc:  # e.g. files that predate a column: the Arrow dataset fills it with NULL
             log.info("dataset %s stays on the Arrow scan: %s", loc.name, scrub(str(exc))[:200])
             return False
         return True
+
+    def create_sample(
+        self, name: str, dataset: str, projection: list[exp.Expr], size: int | None, seed: int
+    ) -> str:
+        """A local Delta table larger than the sample is sampled from a seeded subset of its files
+        (`governance.lake.file_sample`), kept in `sampled_files`; anything else from every row."""
+        from governance.lake.file_sample import subset_view_sql
+
+        self.sampled_files.pop(dataset, None)
+        native = self._native.get(dataset)
+        drawn = subset_view_sql(*native, size, seed) if size and native else None
+        if drawn is not None:
+            source, (sql, self.sampled_files[dataset]) = view_name(f"{dataset}__sampled_files"), drawn
+            self.con.execute(f'CREATE OR REPLACE TEMPORARY VIEW "{source}" AS {sql}')
+            self._views[source] = source
+            log.info("sample of %s drawn from %s", dataset, self.sampled_files[dataset].summary())
+            dataset = source
+        return super().create_sample(name, dataset, projection, size, seed)
 
     def register_files(self, project: Project, dataset: str, name: str, files: list[str]) -> bool:
         """DuckDB's own Parquet scan of those files (`governance.lake.native`) of a local Delta table."""
