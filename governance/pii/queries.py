@@ -92,10 +92,10 @@ def probe_kinds(probes: list[Probe]) -> list[tuple[DetectionRule, str]]:
 def grouped_query(
     columns: list[str], probes: list[Probe], dialect: str, cap: int | None
 ) -> exp.Expression | None:
-    """Counting and detail in one query, one row per column (ci, nn, and per probe kind j: m{j} matched
-    rows, d{j} matched distinct values, and where the rule needs confirmation v{j}: up to `cap` of
-    those values with their row counts, smallest md5 first — the detail query's choice; no candidate
-    when `cap` is None). None when the engine has no top-N aggregate.
+    """Counting and detail in one query, one row per column (each is probed with the same `probe_kinds`):
+    ci, nn, and per probe kind j: m{j} matched rows, d{j} matched distinct values, and where the rule
+    needs confirmation v{j}: up to `cap` of those values with their row counts, smallest md5 first (the
+    detail query's choice; none when `cap` is None). None when the engine has no top-N aggregate.
 
     Each column's values are grouped before any pattern runs, so a pattern runs once per distinct value
     and its matches are weighted by the row count: a repeated value (a country, a status, a name) costs
@@ -107,9 +107,8 @@ def grouped_query(
 
     traits = dialect_for(dialect)
     kinds = probe_kinds(probes)
-    if traits.smallest_by(exp.column("v"), exp.column("v"), cap or 1) is None:
+    if traits.smallest_by(exp.column("v"), exp.column("v"), 1) is None:
         return None
-    probed = {p.column for p in probes}
     branches: list[exp.Select] = []
     for ci in range(len(columns)):
         c = f"c{ci}"
@@ -140,9 +139,8 @@ def grouped_query(
         ]
         for j, (rule, mode) in enumerate(kinds):
             pushdown = Probe(0, ci, rule, mode).pushdown
-            if ci in probed:
-                flags.append(exp.alias_(regex_match(exp.column("v"), pushdown, dialect), f"b{j}", copy=False))
-            hit = _flag(j, ci in probed)
+            flags.append(exp.alias_(regex_match(exp.column("v"), pushdown, dialect), f"b{j}", copy=False))
+            hit = exp.column(f"b{j}")
             ones = exp.Case(
                 ifs=[exp.If(this=hit.copy(), true=exp.column("n"))], default=exp.Literal.number(0)
             )
@@ -162,12 +160,6 @@ def grouped_query(
     for branch in branches[1:]:
         query = exp.union(query, branch, distinct=False, copy=False)
     return query
-
-
-def _flag(j: int, probed: bool) -> exp.Expression:
-    from sqlglot import exp
-
-    return exp.column(f"b{j}") if probed else exp.false()
 
 
 def detail_query(confirm: list[Probe], exact: list[Probe], dialect: str, cap: int) -> exp.Expression:
