@@ -86,6 +86,11 @@ class Dialect:
         included), when sorting it beats grouping by the key; None where the key is grouped as it is."""
         return None
 
+    def smallest_by(self, value: exp.Expr, key: exp.Expr, n: int) -> exp.Expr | None:
+        """An aggregate: the list of `value` of the `n` rows with the smallest `key`, in `key` order
+        (it takes a FILTER clause); None where the engine has none (the caller queries them apart)."""
+        return None
+
     def regex_match(self, value: exp.Expr, pattern: str, case_insensitive: bool) -> exp.RegexpLike:
         """`value` matches `pattern`: regexp_matches / ~ (~*) / rlike, as sqlglot renders them."""
         from sqlglot import exp
@@ -106,6 +111,11 @@ class DuckDB(Dialect):
         from sqlglot import exp
 
         return _fn("QUANTILE_DISC" if discrete else "QUANTILE_CONT", value, exp.Literal.number(q))
+
+    def smallest_by(self, value: exp.Expr, key: exp.Expr, n: int) -> exp.Expr | None:
+        from sqlglot import exp
+
+        return exp.ArgMin(this=value, expression=key, count=exp.Literal.number(n))
 
     def strptime_fails(self, text: exp.Expr, fmt: str) -> exp.Expr | None:
         from sqlglot import exp

@@ -16,10 +16,7 @@ Shared by quality and PII discovery. SQL is built as sqlglot trees and rendered 
   datasets are not reachable from DuckDB (`load_rows` brings a small key set of them in, as Arrow data).
 - `sql`: SQLAlchemy on the dataset's `connection` (format sql, `table` may be `schema.table`); the dialect
   follows the URL (postgres, tsql for mssql/Synapse, …). File datasets are not reachable from it.
-- `spark`: the SparkSession of `governance.lake.spark_session` (Spark Connect from `spark.remote` or
-  SPARK_REMOTE, else the active one, else local[*]); format spark uses `spark.table(table)`; Delta is read
-  on the cluster from the log's file list (`governance.lake.spark_delta`, no Delta jars needed); each
-  becomes a temp view.
+- `spark`: `governance.lake.spark_engine` (Spark Connect or a local session; every dataset a temp view).
 
 `execute` returns `(column names, rows as tuples)`; `run_statement` runs one that returns no rows (CREATE,
 DROP); `columns` reads a dataset's column types from metadata; `create_sample`/`drop_temp` materialise and
@@ -30,170 +27,22 @@ so capabilities never branch on the engine class. Engine faults raise InfraError
 from __future__ import annotations
 
 import logging
-import re
-from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from governance.errors import InfraError, InputError, Location
 from governance.lake import resolve
 from governance.lake.connect import describe_error, sql_engine
 from governance.lake.dialects import sqla_dialect
 from governance.lake.duckdb_connect import duckdb_connection, duckdb_types
-from governance.lake.engine_errors import EngineLost, failure, is_lost, scrub
+from governance.lake.engine_base import Engine, _table, view_name
+from governance.lake.engine_errors import EngineLost, is_lost, scrub
 
 if TYPE_CHECKING:
     from sqlglot import exp
 
     from governance.project import Project
 
-EngineKind = Literal["duckdb", "sql", "spark"]
 log = logging.getLogger("governance.lake.engines")
-
-
-def view_name(dataset: str) -> str:
-    """A safe view name for a dataset (dots and other characters become underscores)."""
-    return "sfg_" + re.sub(r"[^A-Za-z0-9_]", "_", dataset)
-
-
-class Engine(ABC):
-    """A connection able to run sqlglot expressions against a set of datasets."""
-
-    kind: str
-    dialect: str  # sqlglot dialect name
-
-    def __init__(self) -> None:
-        self.queries = 0  # how many queries this engine ran (reported as "queries")
-        self.log: list[str] = []  # the SQL it ran, for -v logs (sensitive literals masked)
-        self.sensitive: set[str] = set()  # columns whose values never appear in logged SQL
-        self.server: str | None = None  # host:port of a remote server, for messages
-
-    @abstractmethod
-    def relation(self, dataset: str) -> exp.Table: ...
-
-    @abstractmethod
-    def _run(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]: ...
-
-    @abstractmethod
-    def columns(self, dataset: str) -> dict[str, str]:
-        """Column name → engine type name (lower case), from metadata (no data scan, not counted)."""
-
-    def sql(self, expr: exp.Expr | str) -> str:
-        return expr if isinstance(expr, str) else expr.sql(dialect=self.dialect)
-
-    def register(self, project: Project, dataset: str) -> None:
-        """Make `dataset` reachable as `relation(dataset)`; the engine's own errors become InfraError."""
-        try:
-            self._register(project, dataset)
-        except InfraError:
-            raise
-        except Exception as exc:  # the session's own errors (a lost server, a path it cannot read)
-            raise failure(self.kind, exc, self.server) from exc
-
-    def _register(self, project: Project, dataset: str) -> None:
-        raise InfraError(f"datasets are not registered in the {self.kind} engine")
-
-    def execute(self, expr: exp.Expr | str) -> tuple[list[str], list[tuple[Any, ...]]]:
-        from governance.lake.logged_sql import masked
-
-        text = self.sql(expr)
-        self.queries += 1
-        shown = masked(expr, self.dialect, self.sensitive)
-        self.log.append(shown)
-        log.info("%s query %d: %s", self.kind, self.queries, shown)
-        try:
-            return self._run(text)
-        except InfraError:
-            raise
-        except Exception as exc:  # engine-specific error types
-            raise failure(self.kind, exc, self.server) from exc
-
-    def run_statement(self, statement: exp.Expr | str) -> None:
-        """A statement that returns no rows (CREATE, DROP), counted and logged like a query."""
-        self.execute(statement)
-
-    def create_sample(
-        self, name: str, dataset: str, projection: list[exp.Expr], size: int | None, seed: int
-    ) -> str:
-        """Temporary relation `name` of `projection` over a reproducible sample of about `size` rows of
-        `dataset` (seeded by `seed`). A real sample is materialised ("TABLE") so later queries read the
-        same rows; when every row is read (no size, or a dataset smaller than it) it is only a view
-        ("VIEW"), so a full scan never copies the data. Returns which of the two it is."""
-        from sqlglot import exp
-
-        query, kind = self._sample_query(projection, self.relation(dataset), size, seed)
-        self.drop_temp(name, kind)
-        self.run_statement(
-            exp.Create(
-                this=exp.to_table(name),
-                kind=kind,
-                expression=query,
-                properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
-            )
-        )
-        return kind
-
-    def _sample_query(
-        self, projection: list[exp.Expr], source: exp.Table, size: int | None, seed: int
-    ) -> tuple[exp.Select, str]:
-        """SQL warehouses: `TABLESAMPLE BERNOULLI(p) REPEATABLE(seed)` with a LIMIT, p from a row count."""
-        from sqlglot import exp
-
-        query = exp.select(*projection)
-        kind = "VIEW"
-        if size:
-            _, rows = self.execute(exp.select(exp.func("count", exp.Star())).from_(source.copy()))
-            total = int(rows[0][0] or 0)
-            if total > size:
-                percent = min(100.0, round(120.0 * size / total, 6))
-                source.set("sample", exp.TableSample(
-                    method=exp.var("BERNOULLI"), percent=exp.Literal.number(percent), seed=exp.Literal.number(int(seed))
-                ))  # fmt: skip
-                query = query.limit(size)
-                kind = "TABLE"
-        return query.from_(source), kind
-
-    def drop_temp(self, name: str, kind: str = "TABLE") -> None:
-        """Drop temporary relation `name` ("TABLE" or "VIEW") if it exists."""
-        from sqlglot import exp
-
-        self.run_statement(exp.Drop(tables=[exp.to_table(name)], kind=kind, exists=True))
-
-    def register_files(self, project: Project, dataset: str, name: str, files: list[str]) -> bool:
-        """Make `name` the rows of only these data files of Delta `dataset` (as its log spells them),
-        with its columns and types; False when this engine cannot (the caller reads the whole dataset)."""
-        return False
-
-    def load_rows(self, name: str, columns: dict[str, str], rows: list[tuple[Any, ...]]) -> exp.Table:
-        """A temporary table `name` in this engine holding `rows` (columns: name → type family), for
-        data that lives elsewhere (the key set of a referenced dataset). Values travel as parameters
-        or Arrow data, never as SQL literals."""
-        raise InfraError(f"the {self.kind} engine cannot hold rows of another source")
-
-    def write_parquet(self, query: exp.Expr, folder: str) -> bool:
-        """Write the rows of `query` as Parquet files into the new `folder`, on the engine's side, so they
-        never reach this process; False when this engine cannot (the caller writes them itself)."""
-        return False
-
-    def close(self) -> None:  # noqa: B027 - optional for engines with nothing to release
-        pass
-
-    def __enter__(self) -> Engine:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def _table(name: str) -> exp.Table:
-    from sqlglot import exp
-
-    parts = name.split(".")
-    return exp.table_(
-        parts[-1],
-        db=parts[-2] if len(parts) > 1 else None,
-        catalog=parts[-3] if len(parts) > 2 else None,
-        quoted=True,
-    )
 
 
 class DuckDBEngine(Engine):
@@ -210,6 +59,7 @@ class DuckDBEngine(Engine):
         # local Delta tables whose views are created on first use of the connection: a run that only
         # needs their columns (every check answered from stored states) never opens their snapshots
         self._pending: dict[str, resolve.DatasetLocation] = {}
+        self._native: dict[str, tuple[resolve.DatasetLocation, Any, dict[str, str]]] = {}  # Delta, native
         for name in datasets or []:
             assert project is not None
             self.register(project, name)
@@ -217,10 +67,13 @@ class DuckDBEngine(Engine):
     @property
     def con(self) -> Any:
         """The connection, with every registered dataset's view in it."""
+        self._make_views()
+        return self._connection()
+
+    def _make_views(self) -> None:
         while self._pending:
             _, loc = self._pending.popitem()
             self.register_location(loc)
-        return self._connection()
 
     def _connection(self) -> Any:
         if self._con is None:
@@ -271,10 +124,30 @@ class DuckDBEngine(Engine):
             return False
         try:
             self._connection().execute(f'CREATE OR REPLACE VIEW "{name}" AS {sql}')
+            self._native[loc.name] = (loc, table, types)
         except Exception as exc:  # e.g. files that predate a column: the Arrow dataset fills it with NULL
             log.info("dataset %s stays on the Arrow scan: %s", loc.name, scrub(str(exc))[:200])
             return False
         return True
+
+    def create_sample(
+        self, name: str, dataset: str, projection: list[exp.Expr], size: int | None, seed: int
+    ) -> str:
+        """A local Delta table larger than the sample is sampled from a seeded subset of its files
+        (`governance.lake.file_sample`), kept in `sampled_files`; anything else from every row."""
+        from governance.lake.file_sample import subset_view_sql
+
+        self.sampled_files.pop(dataset, None)
+        self._make_views()  # whether the dataset is read natively is known once its view is made
+        native = self._native.get(dataset)
+        drawn = subset_view_sql(*native, size, seed) if size and native else None
+        if drawn is not None:
+            source, (sql, self.sampled_files[dataset]) = view_name(f"{dataset}__sampled_files"), drawn
+            self.con.execute(f'CREATE OR REPLACE TEMPORARY VIEW "{source}" AS {sql}')
+            self._views[source] = source
+            log.info("sample of %s drawn from %s", dataset, self.sampled_files[dataset].summary())
+            dataset = source
+        return super().create_sample(name, dataset, projection, size, seed)
 
     def register_files(self, project: Project, dataset: str, name: str, files: list[str]) -> bool:
         """DuckDB's own Parquet scan of those files (`governance.lake.native`) of a local Delta table."""
@@ -464,93 +337,6 @@ class SQLEngine(Engine):
         self.engine.dispose()
 
 
-class SparkEngine(Engine):
-    kind = "spark"
-    dialect = "spark"
-
-    def __init__(self, spark: Any) -> None:
-        super().__init__()
-        self.spark = spark
-        self._views: dict[str, str] = {}
-
-    def _register(self, project: Project, dataset: str) -> None:
-        loc = resolve.locate(project, dataset)
-        spec = loc.spec
-        if spec.format == "spark":
-            assert spec.table is not None
-            df = self.spark.table(spec.table)
-        elif spec.format == "delta":
-            from governance.lake.spark_delta import delta_frame
-
-            if not resolve.exists(loc):
-                raise InfraError(f"dataset {dataset}: no data at {loc.uri}")
-            df = delta_frame(self.spark, loc)
-        elif spec.format == "parquet":
-            df = self.spark.read.parquet(loc.uri)
-        else:
-            raise InfraError(f"dataset {dataset} ({spec.format}) is not reachable from the spark engine")
-        self.register_dataframe(dataset, df)
-
-    def register_dataframe(self, dataset: str, df: Any) -> None:
-        name = view_name(dataset)
-        df.createOrReplaceTempView(name)
-        self._views[dataset] = name
-
-    def load_rows(self, name: str, columns: dict[str, str], rows: list[tuple[Any, ...]]) -> exp.Table:
-        import pyarrow as pa
-
-        names = list(columns)
-        data = pa.table({c: [r[i] for r in rows] for i, c in enumerate(names)})
-        self.spark.createDataFrame(data.to_pandas()).createOrReplaceTempView(name)
-        return _table(name)
-
-    def relation(self, dataset: str) -> exp.Table:
-        if dataset not in self._views:
-            raise InfraError(f"dataset {dataset} is not registered in the spark engine")
-        return _table(self._views[dataset])
-
-    def columns(self, dataset: str) -> dict[str, str]:
-        view = self.relation(dataset).name
-        return {name: str(t).lower() for name, t in self.spark.table(view).dtypes}
-
-    def create_sample(
-        self, name: str, dataset: str, projection: list[exp.Expr], size: int | None, seed: int
-    ) -> str:
-        """Spark: `DataFrame.sample(seed=)` of a slightly larger fraction, limited and cached, as a temp view."""
-        df = self.spark.table(self.relation(dataset).sql("spark")).selectExpr(
-            *(p.sql("spark") for p in projection)
-        )
-        kind = "VIEW"
-        if size:
-            total = df.count()
-            if total > size:
-                fraction = min(1.0, 1.2 * size / total)
-                df = df.sample(withReplacement=False, fraction=fraction, seed=seed).limit(size).cache()
-                kind = "TABLE"
-        df.createOrReplaceTempView(name)
-        self.queries += 1
-        return kind
-
-    def drop_temp(self, name: str, kind: str = "TABLE") -> None:
-        if self.spark.catalog.tableExists(name):
-            self.spark.catalog.uncacheTable(name)
-            self.spark.catalog.dropTempView(name)
-
-    def write_parquet(self, query: exp.Expr, folder: str) -> bool:
-        from governance.lake.spark_delta import write_parquet
-
-        self.queries += 1
-        try:
-            write_parquet(self.spark, self.sql(query), folder)
-        except Exception as exc:
-            raise failure(self.kind, exc, self.server) from exc
-        return True
-
-    def _run(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-        df = self.spark.sql(sql)
-        return list(df.columns), [tuple(r) for r in df.collect()]
-
-
 def local_spark() -> Any:
     """The session of `governance.lake.spark_session` without a project: SPARK_REMOTE, else the active
     session, else local[*] (tests and benches)."""
@@ -575,6 +361,7 @@ def open_engine(project: Project, kind: str, datasets: list[str]) -> Engine:
         tables = {d: str(project.dataset(d).table) for d in datasets}
         return SQLEngine(conn.resolved_url(), tables, conn.where)
     if kind == "spark":
+        from governance.lake.spark_engine import SparkEngine
         from governance.lake.spark_session import server_address, spark_session
 
         engine = SparkEngine(spark_session(project))

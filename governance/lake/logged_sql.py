@@ -30,13 +30,23 @@ def _context(lit: exp.Literal) -> exp.Expr | None:
     return None if isinstance(node, exp.Select) else node
 
 
-def masked(expr: exp.Expr | str, dialect: str, columns: set[str]) -> str:
-    """`expr` rendered in `dialect` with the literals that may be sensitive masked."""
+def _sensitive(lit: exp.Literal, columns: set[str]) -> bool:
+    if lit.find_ancestor(exp.Values) is not None:
+        return True
+    around = _context(lit) if columns else None
+    return around is not None and _reads(around, columns)
+
+
+def masked(expr: exp.Expr | str, dialect: str, columns: set[str], rendered: str | None = None) -> str:
+    """`expr` rendered in `dialect` with the literals that may be sensitive masked; `rendered`, its
+    plain rendering when the caller has it, is returned as is when no literal needs masking (a large
+    tree is then neither copied nor rendered again)."""
     if isinstance(expr, str):  # hand-written statements: every quoted literal
         return re.sub(r"'(?:[^']|'')*'", f"'{MASK}'", expr)
+    if not any(_sensitive(lit, columns) for lit in expr.find_all(exp.Literal)):
+        return rendered if rendered is not None else expr.sql(dialect=dialect)
     tree = expr.copy()
     for lit in list(tree.find_all(exp.Literal)):
-        around = _context(lit)
-        if lit.find_ancestor(exp.Values) is not None or (around is not None and _reads(around, columns)):
+        if _sensitive(lit, columns):
             lit.replace(exp.Literal.string(MASK))
     return tree.sql(dialect=dialect)

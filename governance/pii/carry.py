@@ -36,7 +36,7 @@ from governance.project import Project
 
 log = logging.getLogger("governance.pii")
 
-FORMAT = 2
+FORMAT = 3  # 3: a sample of a Delta table is drawn from a seeded subset of its files
 _EVIDENCE_FIELDS = (
     "non_null",
     "value_rows",

@@ -10,6 +10,11 @@
    their row counts (chosen by md5, so the choice is reproducible) and the distinct total; otherwise
    the distinct count only. Python confirms the values, counts, and drops them. Nothing is kept,
    logged or returned but counts.
+
+On an engine with a top-N aggregate (DuckDB's `arg_min(value, key, n)`), 2 and 3 are one query: each
+column's values are grouped first, every pattern runs once per distinct value (weighted by its row
+count), and the same pass takes the distinct counts and the md5-chosen candidates
+(`queries.grouped_query`).
 """
 
 from __future__ import annotations
@@ -21,7 +26,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from governance.errors import InfraError
-from governance.pii.rules import DetectionRule, Pushdown
+from governance.pii.queries import (
+    SAMPLE_TABLE,
+    Probe,
+    count_query,
+    detail_query,
+    grouped_query,
+    probe_kinds,
+    probes_for,
+)
+from governance.pii.rules import DetectionRule
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -30,7 +44,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("governance.pii.scan")
 
-SAMPLE_TABLE = "sfg_pii_sample"
 # column types worth scanning: text, dates and whole numbers (card numbers, ids stored as numbers)
 _TEXT_TYPES = ("char", "text", "string", "uuid", "clob", "json")
 _KEEP_TYPES = ("date", "int", "long", "short", "byte", "numeric", "decimal", "number")
@@ -74,8 +87,11 @@ class DatasetScan:
     carried_from: str | None = None  # run id of the scan whose measurements were carried (data unchanged)
     extended_from: str | None = None  # run id of the scan extended by the rows added since (appends only)
     rows_scanned: int = 0  # rows the counting query read: the sample, or only the added rows
+    # the data files the sample was drawn from, when not all of them (governance.lake.file_sample)
+    sampled_from: dict[str, int] | None = None
 
     def summary(self) -> dict[str, Any]:
+        extra = {} if self.sampled_from is None else {"sampled_from": self.sampled_from}
         return {
             "dataset": self.dataset,
             "layer": self.layer,
@@ -90,7 +106,7 @@ class DatasetScan:
             "carried_from": self.carried_from,
             "extended_from": self.extended_from,
             "rows_scanned": self.rows_scanned,
-        }
+        } | extra
 
 
 # ------------------------------------------------------------------------------------------- columns
@@ -142,127 +158,6 @@ def drop_sample(engine: Engine, kind: str) -> None:
     engine.drop_temp(SAMPLE_TABLE, kind)
 
 
-# ------------------------------------------------------------------------------------------- queries
-def regex_match(column: exp.Expression, pd: Pushdown, dialect: str) -> exp.Expression:
-    """`column` matches `pd` on the engine (see governance.lake.dialects)."""
-    from governance.lake.dialects import dialect_for
-
-    return dialect_for(dialect).regex_match(column, pd.pattern, pd.case_insensitive)
-
-
-def _widened(pd: Pushdown) -> Pushdown:
-    """Whole-value pushdown that tolerates surrounding blanks (Python trims before matching)."""
-    inner = pd.pattern[1:-1] if pd.pattern.startswith("^") and pd.pattern.endswith("$") else pd.pattern
-    return Pushdown(f"^\\s*{inner}\\s*$", pd.case_insensitive, pd.exact)
-
-
-@dataclass(frozen=True)
-class Probe:
-    """One counted (column, rule, mode) combination; `mode` is "value" or "text"."""
-
-    index: int
-    column: int
-    rule: DetectionRule
-    mode: str
-
-    @property
-    def pushdown(self) -> Pushdown:
-        return _widened(self.rule.value_pushdown) if self.mode == "value" else self.rule.text_pushdown
-
-
-def probes_for(columns: list[str], rules: list[DetectionRule]) -> list[Probe]:
-    out: list[Probe] = []
-    for ci in range(len(columns)):
-        for rule in rules:
-            if rule.data_regex is None:
-                continue
-            out.append(Probe(len(out), ci, rule, "value"))
-            if rule.text_regex is not None:
-                out.append(Probe(len(out), ci, rule, "text"))
-    return out
-
-
-def count_query(columns: list[str], probes: list[Probe], dialect: str) -> exp.Select:
-    """The one aggregate query: non-null counts and, per probe, the rows its pattern matches.
-
-    Each regex runs once per row, in an inner projection of booleans that the outer query sums. Distinct
-    counts are left to the detail query, for the few probes that matched (hundreds of COUNT(DISTINCT …)
-    in one query cost far more than the regexes).
-    """
-    from sqlglot import exp
-
-    inner: list[Any] = [exp.column(f"c{i}") for i in range(len(columns))]
-    inner += [
-        exp.alias_(regex_match(exp.column(f"c{p.column}"), p.pushdown, dialect), f"b{p.index}", copy=False)
-        for p in probes
-    ]
-    flags = exp.select(*inner).from_(exp.to_table(SAMPLE_TABLE), copy=False).subquery("flags", copy=False)
-    select: list[Any] = [exp.alias_(exp.func("count", exp.Star()), "n", copy=False)]
-    select += [
-        exp.alias_(exp.func("count", exp.column(f"c{i}")), f"nn{i}", copy=False) for i in range(len(columns))
-    ]
-    for p in probes:
-        hit = exp.column(f"b{p.index}")
-        ones = exp.Case(ifs=[exp.If(this=hit, true=exp.Literal.number(1))], default=exp.Literal.number(0))
-        select.append(exp.alias_(exp.func("sum", ones), f"m{p.index}", copy=False))
-    return exp.select(*select).from_(flags, copy=False)
-
-
-def detail_query(confirm: list[Probe], exact: list[Probe], dialect: str, cap: int) -> exp.Expression:
-    """Rows (k, v, n, dn) for the probes that matched: for each probe to confirm, up to `cap` distinct
-    matching values with their row counts (chosen by md5, so reproducible) and the total distinct count;
-    for each exact probe, only its distinct count (v is NULL: no value leaves the engine).
-
-    Values are grouped before the pattern runs, so it runs once per distinct value, not once per row."""
-    from sqlglot import exp
-
-    parts: list[exp.Select] = []
-    for p in confirm:
-        total = exp.Window(this=exp.func("count", exp.Star()))
-        inner = (
-            exp.select("v", "n", exp.alias_(total, "dn", copy=False))
-            .from_(_distinct_values(p), copy=False)
-            .where(regex_match(exp.column("v"), p.pushdown, dialect), copy=False)
-            .order_by(exp.MD5(this=exp.column("v")), copy=False)
-            .limit(cap, copy=False)
-        )
-        key = exp.alias_(exp.Literal.number(p.index), "k", copy=False)
-        parts.append(
-            exp.select(key, "v", "n", "dn").from_(inner.subquery(f"q{p.index}", copy=False), copy=False)
-        )
-    for p in exact:
-        parts.append(
-            exp.select(
-                exp.alias_(exp.Literal.number(p.index), "k", copy=False),
-                exp.alias_(exp.cast(exp.null(), "text", dialect=dialect), "v", copy=False),
-                exp.alias_(exp.func("sum", exp.column("n")), "n", copy=False),
-                exp.alias_(exp.func("count", exp.Star()), "dn", copy=False),
-            )
-            .from_(_distinct_values(p), copy=False)
-            .where(regex_match(exp.column("v"), p.pushdown, dialect), copy=False)
-        )
-    query: exp.Expression = parts[0]
-    for part in parts[1:]:
-        query = exp.union(query, part, distinct=False, copy=False)
-    return query
-
-
-def _distinct_values(p: Probe) -> exp.Subquery:
-    """(v, n): the distinct non-null values of the probe's column and their row counts."""
-    from sqlglot import exp
-
-    c = exp.column(f"c{p.column}")
-    return (
-        exp.select(
-            exp.alias_(c.copy(), "v", copy=False), exp.alias_(exp.func("count", exp.Star()), "n", copy=False)
-        )
-        .from_(exp.to_table(SAMPLE_TABLE), copy=False)
-        .where(exp.not_(exp.Is(this=c.copy(), expression=exp.null())), copy=False)
-        .group_by(c.copy(), copy=False)
-        .subquery(f"g{p.index}", copy=False)
-    )
-
-
 # ------------------------------------------------------------------------------------------- confirm
 def _confirm(probe: Probe, values: Iterable[tuple[Any, Any]]) -> tuple[int, int, int, int, bool]:
     """(confirmed rows, confirmed distinct, fetched rows, fetched distinct, column evidence) for a probe."""
@@ -295,6 +190,10 @@ class Counts:
     rows: int
     non_null: list[int]
     matched: dict[int, int]
+    # what the detail query would give, when the counting query measured it too (`grouped_query`):
+    # matched distinct values per probe, and the md5-chosen candidates (value, rows) of those to confirm
+    distinct: dict[int, int] | None = None
+    candidates: dict[int, list[tuple[Any, Any]]] | None = None
 
     def plus(self, other: Counts) -> Counts:
         return Counts(
@@ -315,15 +214,50 @@ class Prior:
 
 
 def _count(
-    engine: Engine, source: str, columns: list[str], probes: list[Probe], size: int | None, seed: int
+    engine: Engine,
+    source: str,
+    columns: list[str],
+    probes: list[Probe],
+    size: int | None,
+    seed: int,
+    cap: int | None,
 ) -> tuple[Counts, str]:
     """Materialise the sample of `source` and run the counting query on it (the sample is left in place
-    for the detail query; the caller drops it). Returns the counts and the sample's kind."""
+    for the detail query; the caller drops it). Returns the counts and the sample's kind; with `cap`
+    None, no candidate is taken (the caller's detail query reads other rows)."""
     rows, kind = materialise_sample(engine, source, columns, size, seed)
+    grouped = grouped_query(columns, probes, engine.dialect, cap)
+    if grouped is not None:
+        names, result = engine.execute(grouped)
+        return _grouped_counts(rows, columns, probes, names, result, cap is not None), kind
     names, result = engine.execute(count_query(columns, probes, engine.dialect))
     counts = dict(zip(names, result[0], strict=True))
     non_null = [int(counts[f"nn{i}"] or 0) for i in range(len(columns))]
     return Counts(rows, non_null, {p.index: int(counts[f"m{p.index}"] or 0) for p in probes}), kind
+
+
+def _grouped_counts(
+    rows: int,
+    columns: list[str],
+    probes: list[Probe],
+    names: list[str],
+    result: list[tuple[Any, ...]],
+    took: bool,
+) -> Counts:
+    """The counts, distinct counts and (when it took them) candidates of `grouped_query`'s rows, one
+    per column."""
+    kind_of = {(rule.name, mode): j for j, (rule, mode) in enumerate(probe_kinds(probes))}
+    by_column = {int(r[0]): dict(zip(names, r, strict=True)) for r in result}
+    non_null = [int(by_column[i]["nn"] or 0) for i in range(len(columns))]
+    matched: dict[int, int] = {}
+    distinct: dict[int, int] = {}
+    candidates: dict[int, list[tuple[Any, Any]]] = {}
+    for p in probes:
+        row, j = by_column[p.column], kind_of[(p.rule.name, p.mode)]
+        matched[p.index], distinct[p.index] = int(row[f"m{j}"] or 0), int(row[f"d{j}"] or 0)
+        if matched[p.index] and p.rule.needs_candidates and f"v{j}" in row:
+            candidates[p.index] = [(c["v"], c["n"]) for c in row[f"v{j}"] or []]
+    return Counts(rows, non_null, matched, distinct if took else None, candidates if took else None)
 
 
 def _stored_counts(prior: DatasetScan, columns: list[str], probes: list[Probe]) -> Counts | None:
@@ -349,7 +283,10 @@ def _evidence(
     exact = [p for p in probes if not p.rule.needs_candidates and counts.matched[p.index] > 0]
     fetched: dict[int, list[tuple[Any, Any]]] = {}
     distinct: dict[int, int] = {}
-    if confirm or exact:
+    if counts.distinct is not None and counts.candidates is not None:  # measured by the counting query
+        distinct = counts.distinct
+        fetched = {p.index: counts.candidates.pop(p.index) for p in confirm}
+    elif confirm or exact:
         _, detail = engine.execute(detail_query(confirm, exact, engine.dialect, cap))
         for k, v, n, dn in detail:
             distinct[int(k)] = int(dn or 0)
@@ -412,7 +349,7 @@ def _extend(
     stored = _stored_counts(prior.scan, columns, probes)
     if stored is None:
         return None
-    added, kind = _count(engine, prior.added, columns, probes, None, 0)
+    added, kind = _count(engine, prior.added, columns, probes, None, 0, None)  # counts only
     drop_sample(engine, kind)
     total = stored.plus(added)
     if sample is not None and total.rows > sample:
@@ -464,8 +401,10 @@ def scan_dataset(
         if extended is not None:
             sample_kind = extended
         else:
-            counts, sample_kind = _count(engine, dataset, columns, probes, sample, seed)
+            counts, sample_kind = _count(engine, dataset, columns, probes, sample, seed, cap)
             result.sample_size = result.rows_scanned = counts.rows
+            subset = engine.sampled_files.get(dataset)
+            result.sampled_from = subset.summary() if subset is not None else None
             result.evidence = _evidence(engine, columns, probes, counts, cap)
     except InfraError as exc:
         result.error = str(exc)

@@ -53,6 +53,8 @@ class PiiDatasetScan(_Model):
     carried_from: str | None
     extended_from: str | None = None
     rows_scanned: int | None = None
+    # files, of_files, rows, of_rows: the data files a sample was drawn from, when not all of them
+    sampled_from: dict[str, int] | None = None
 
 
 class PiiSummary(_Model):

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from governance.lake.engines import DuckDBEngine, Engine, SparkEngine, SQLEngine
+from governance.lake.engines import DuckDBEngine, Engine, SQLEngine
+from governance.lake.spark_engine import SparkEngine
 from governance.quality.expectations import implementation
 from governance.quality.expectations.base import Ctx
 from governance.quality.runner import Outcome, Spec, validate

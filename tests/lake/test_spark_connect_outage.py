@@ -54,7 +54,7 @@ def test_an_unreachable_server_is_exit_3_within_seconds_naming_host_and_port(tmp
 def test_a_server_killed_mid_run_fails_the_datasets_left_and_keeps_the_ones_done(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from governance.lake import engines
+    from governance.lake import spark_engine as engines
     from governance.lake.spark_session import close_remote
     from governance.project import load_project
     from governance.quality.service import run

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from helpers import run_cli
 from pii_fixtures import seeded_table, write_project
 
@@ -87,9 +88,10 @@ def test_one_counting_query_and_a_reproducible_sample(tmp_path: Path) -> None:
     ds = first.payload["datasets"][0]
     assert ds["sample_size"] == 1000 and ds["columns_scanned"] == 10 and ds["columns_skipped"] == 1  # amount
     assert first.payload["findings"] == again.payload["findings"]
-    # drop, create sample, count it, ONE counting query, one detail query, drop (column types come
-    # from metadata, not counted, as on every engine)
-    assert ds["queries"] == 6
+    # drop, create sample, count it, ONE counting query, drop (column types come from metadata, not
+    # counted, as on every engine); on DuckDB the counting query also brings the candidates to confirm,
+    # which other engines fetch with one detail query more
+    assert ds["queries"] == 5
     other = scan(project, sample=1000, seed=4)
     assert other.payload["datasets"][0]["sample_size"] == 1000
 
@@ -164,14 +166,16 @@ def test_rules_without_validator_count_on_the_engine_and_name_only_rules(tmp_pat
     try:
         applicable = [r for r in compile_rules(project.rules) if r.applies_to("silver")]
         scanned = scan_dataset(engine, "silver.customers", "silver", applicable, None, 1, 100)
-        detail = [q for q in engine.log if "UNION ALL" in q or "AS dn" in q]
+        counting = [q for q in engine.log if "SUM(CASE" in q]
+        detail = [q for q in engine.log if "AS dn" in q]
     finally:
         engine.close()
     assert [r.name for r in applicable] == ["PRODUCT", "REGION_NAME"]
     (product,) = [e for e in scanned.evidence if e.column == "product_id"]
     assert product.value_rows == 300 and product.candidates_checked == 0  # exact: no value fetched
     assert product.value_distinct == len(set(seeded_table().column("product_id").to_pylist()))
-    assert detail and "CAST(NULL AS TEXT) AS v" in detail[0]
+    # DuckDB measures the distinct count in the counting query, and takes no candidate for an exact rule
+    assert len(counting) == 1 and "ARG_MIN" not in counting[0] and not detail
 
     result = scan(project)
     found = {(f["column"], f["rule"], f["evidence"]) for f in result.payload["findings"]}
@@ -194,3 +198,42 @@ def test_the_json_is_the_typed_model_and_reads_back_unchanged(tmp_path: Path) ->
     again = PiiScanRun.model_validate(suggested.payload)
     assert again.suggest is not None and again.suggest.assignments > 0
     assert list(suggested.payload) == [*plain.payload, "suggest"]
+
+
+@pytest.mark.parametrize("cap", [1000, 2])  # 2: fewer candidates than distinct values, shares extrapolated
+def test_grouped_counting_query_measures_what_counting_and_detail_queries_measure(
+    tmp_path: Path, cap: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB groups each column's values and takes distinct counts and candidates in the counting query;
+    the evidence equals that of the flat counting query plus the detail query other engines run."""
+    import pyarrow as pa
+
+    from governance.lake.dialects import DuckDB
+    from governance.lake.engines import open_engine
+    from governance.pii.rules import compile_rules
+    from governance.pii.scan import scan_dataset
+
+    table = seeded_table()
+    table = table.append_column("empty", pa.array([None] * table.num_rows, pa.string()))
+    config = write_project(tmp_path, {"silver.customers": (table, "silver")})
+    project = load_project(config)
+    rules = compile_rules(project.rules)
+
+    def measured() -> tuple[list[tuple[object, ...]], list[str]]:
+        engine = open_engine(project, "duckdb", ["silver.customers"])
+        try:
+            result = scan_dataset(engine, "silver.customers", "silver", rules, None, 1, cap)
+        finally:
+            engine.close()
+        assert result.error is None
+        evidence = [(e.column, e.rule.name, e.non_null, e.value_rows, e.value_distinct, e.text_rows,
+                     e.text_distinct, e.candidates_checked, e.value_matches, e.text_matches, e.estimated,
+                     e.column_evidence) for e in result.evidence]  # fmt: skip
+        return evidence, engine.log
+
+    grouped, grouped_log = measured()
+    monkeypatch.setattr(DuckDB, "smallest_by", lambda self, value, key, n: None)
+    flat, flat_log = measured()
+    assert grouped == flat
+    assert any(e[4] and e[10] for e in grouped) == (cap == 2)  # the capped case extrapolates
+    assert not any("AS dn" in q for q in grouped_log) and any("AS dn" in q for q in flat_log)
