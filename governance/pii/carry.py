@@ -137,6 +137,7 @@ def load(project: Project, dataset: str, key: str, rules: list[DetectionRule]) -
             sample_size=int(data["sample_size"]),
             columns=dict(data["columns"]),
             skipped_columns=list(data["skipped_columns"]),
+            sampled_from=data.get("sampled_from"),
         )
         for e in data["evidence"]:
             ev = Evidence(e["column"], by_name[e["rule"]], int(e["non_null"]))
@@ -163,6 +164,7 @@ def store(project: Project, scan: DatasetScan, key: str, run_id: str, version: i
         "sample_size": scan.sample_size,
         "columns": scan.columns,
         "skipped_columns": scan.skipped_columns,
+        "sampled_from": scan.sampled_from,
         "evidence": [
             {"column": ev.column, "rule": ev.rule.name} | {n: getattr(ev, n) for n in _EVIDENCE_FIELDS}
             for ev in scan.evidence
