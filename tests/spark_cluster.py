@@ -45,10 +45,17 @@ class SparkCluster:
     """`with SparkCluster(workers=1) as cluster: cluster.url` → "sc://127.0.0.1:<port>". With workers=0,
     only a Connect server running Spark in its own JVM (`local[1]`): one process, quicker to start."""
 
-    def __init__(self, workers: int = 1, worker_memory: str = "1g", executor_memory: str = "768m") -> None:
+    def __init__(
+        self,
+        workers: int = 1,
+        worker_memory: str = "1g",
+        executor_memory: str = "768m",
+        executor_java_options: str = "",
+    ) -> None:
         self.workers = workers
         self.worker_memory = worker_memory
         self.executor_memory = executor_memory
+        self.executor_java_options = executor_java_options
         self.dir = Path(tempfile.mkdtemp(prefix="sfg-spark-"))
         self.procs: list[subprocess.Popen[bytes]] = []
         self.port = 0
@@ -102,7 +109,9 @@ class SparkCluster:
              "--conf", "spark.executor.cores=1",
              "--conf", "spark.ui.enabled=false",
              "--conf", "spark.sql.shuffle.partitions=4",
-             "--conf", "spark.sql.session.timeZone=UTC"],
+             "--conf", "spark.sql.session.timeZone=UTC",
+             *(["--conf", f"spark.executor.extraJavaOptions={self.executor_java_options}"]
+               if self.executor_java_options else [])],
         )  # fmt: skip
         self._wait("connect server", lambda: _listening(self.port))
         return self

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import copy_project, run_cli
+from helpers import run_cli
 
 pytestmark = pytest.mark.slow  # external processes, a demo lake
 
@@ -54,12 +55,10 @@ def _wait_for_holder(lock: Path, pid: int, proc: subprocess.Popen[str]) -> dict[
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    config = copy_project(tmp_path_factory.mktemp("lock"))
-    run_cli(
-        "--config", str(config), "demo", "init", "--scale", "0.02", "--as-of", "2026-11-30T06:00:00Z", check=0
-    )
-    return config
+def project(small_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("lock") / "project"
+    shutil.copytree(small_demo, root)
+    return root / "smartflow.yaml"
 
 
 def test_a_second_writer_exits_3_naming_the_holder_then_waits_for_it(project: Path) -> None:

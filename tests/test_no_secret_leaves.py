@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-from helpers import PG_URL, copy_project, run_cli
+from helpers import PG_URL, run_cli
 
 pytestmark = pytest.mark.slow  # a demo lake, a nightly run and PostgreSQL
 
@@ -42,13 +43,12 @@ def _warehouse_url(base: str, port: int | None = None) -> str:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, bytes]]:
+def run(small_demo: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, bytes]]:
     import sqlalchemy as sa
 
-    root = tmp_path_factory.mktemp("leak")
-    config = copy_project(root)
-    run_cli("--config", str(config), "demo", "init", "--scale", "0.02", "--as-of", "2026-11-30T06:00:00Z",
-            check=0)  # fmt: skip
+    root = tmp_path_factory.mktemp("leak") / "project"
+    shutil.copytree(small_demo, root)
+    config = root / "smartflow.yaml"
     schema = f"leak_{uuid.uuid4().hex[:8]}"
     engine = sa.create_engine(PG_URL)
     with engine.begin() as conn:

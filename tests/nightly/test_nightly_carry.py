@@ -62,11 +62,19 @@ def _desired(payload: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small demo lake of this module's own (it is appended to)."""
-    root = tmp_path_factory.mktemp("carry")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The module's small demo lake, built once (fixtures hand out copies: it stays as built)."""
+    root = tmp_path_factory.mktemp("whole")
     config = copy_project(root)
     run_cli("--config", str(config), "demo", "init", "--scale", "0.05", "--seed", "11", check=0)
+    return root
+
+
+@pytest.fixture(scope="module")
+def lake(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo lake of this module's own (it is appended to)."""
+    root = tmp_path_factory.mktemp("carry") / "p"
+    shutil.copytree(built, root)
     return root
 
 
@@ -117,14 +125,6 @@ def test_an_unchanged_lake_gets_the_same_verdicts_with_no_scan_and_a_new_day_sca
 # ------------------------------------------------------------------ suites declared without `incremental:`
 # They are carried whole: the key is the suite definition (+ engine, PII columns, sample size), the Delta
 # log version and file list of the table, and those of every dataset a cross-source expectation reads.
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("whole")
-    config = copy_project(root)
-    run_cli("--config", str(config), "demo", "init", "--scale", "0.05", "--seed", "11", check=0)
-    return root
 
 
 @pytest.fixture()
