@@ -59,19 +59,13 @@ class FactsCache(StateCache):
         super().__init__(state_dir, "freshness", FORMAT, limit=10_000)
 
     @staticmethod
-    def _ask(snapshot: tuple[str, str, int], column: str, part_col: str | None, grain: str) -> list[Any]:
-        return [list(snapshot), column, part_col, grain]
+    def ask(snapshot: tuple[str, str, int] | None, column: str, part_col: str | None, grain: str) -> Any:
+        """What a dataset's facts are kept under: its snapshot and what was asked of it (None: not kept)."""
+        return None if snapshot is None else [list(snapshot), column, part_col, grain]
 
-    def get(
-        self,
-        dataset: str,
-        snapshot: tuple[str, str, int] | None,
-        column: str,
-        part_col: str | None,
-        grain: str,
-    ) -> Facts | None:
+    def get(self, dataset: str, ask: Any) -> Facts | None:
         entry = self.entries.get(dataset)
-        if snapshot is None or not entry or entry.get("ask") != self._ask(snapshot, column, part_col, grain):
+        if ask is None or not entry or entry.get("ask") != ask:
             return None
         try:
             return Facts(
@@ -82,20 +76,12 @@ class FactsCache(StateCache):
         except (KeyError, TypeError, ValueError):
             return None
 
-    def remember(
-        self,
-        dataset: str,
-        snapshot: tuple[str, str, int] | None,
-        column: str,
-        part_col: str | None,
-        grain: str,
-        facts: Facts,
-    ) -> None:
-        if snapshot is None:
+    def remember(self, dataset: str, ask: Any, facts: Facts) -> None:
+        if ask is None:
             return
         try:
             entry = {
-                "ask": self._ask(snapshot, column, part_col, grain),
+                "ask": ask,
                 "max_value": facts.max_value.isoformat() if facts.max_value else None,
                 "partitions": [_dump_partition(p) for p in facts.partitions],
                 "note": facts.note,

@@ -217,8 +217,8 @@ def _delta_facts(
     from governance.lake.resolve import delta_table, snapshot_key
     from governance.monitor.delta_facts import Facts
 
-    snapshot = snapshot_key(loc) if cache is not None else None
-    if cache is not None and (kept := cache.get(loc.name, snapshot, column, part_col, grain)) is not None:
+    ask = cache.ask(snapshot_key(loc), column, part_col, grain) if cache is not None else None
+    if cache is not None and (kept := cache.get(loc.name, ask)) is not None:
         return kept
     table = delta_table(loc)
     known, top = _max_from_stats(table, column, part_col)
@@ -231,7 +231,7 @@ def _delta_facts(
         except KeyError:
             facts.note = f"{part_col} is not a partition column of the Delta table"
     if cache is not None:
-        cache.remember(loc.name, snapshot, column, part_col, grain, facts)
+        cache.remember(loc.name, ask, facts)
     return facts
 
 
