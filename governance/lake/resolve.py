@@ -86,7 +86,7 @@ def locate(project: Project, name: str) -> DatasetLocation:
 def delta_table(loc: DatasetLocation, version: int | None = None) -> DeltaTable:
     """The table's snapshot (its newest, or `version`). A local table's newest snapshot is opened once
     per newest commit file: the quality plan, the engine, PII discovery and freshness each asked for it."""
-    key = None if version is not None or loc.is_remote else _newest_commit(loc.uri or "")
+    key = None if version is not None else snapshot_key(loc)
     if key is not None and key in _SNAPSHOTS:
         return _SNAPSHOTS[key]
     table = _open_delta(loc, version)
@@ -104,7 +104,7 @@ def delta_version(loc: DatasetLocation) -> int:
     """The newest version of a Delta table: for a local table the number of its newest JSON commit file
     (a commit file stays in the log until a checkpoint makes older ones redundant, and the newest is
     never cleaned up), so no snapshot is built; a remote table is opened."""
-    newest = None if loc.is_remote else _newest_commit(loc.uri or "")
+    newest = snapshot_key(loc)
     if newest is not None:
         return int(newest[1][:20])
     return delta_table(loc).version()
