@@ -8,10 +8,12 @@ log version it measured, read from the log alone (no data file is opened):
 - same key, same version: the measurements are carried (the sample is reproducible: same rows, same
   seed), exactly what a fresh scan would give;
 - same key, a later version whose commits in between hold only `add` actions (appends: no `remove`, no
-  `metaData` or `protocol` change, no deletion vector), and the stored scan read every row: the scan is
-  extended by the added files only (`scan.scan_dataset` with a `Prior`), again equal to a fresh scan;
-- anything else (an overwrite, a delete, OPTIMIZE, a schema change, other rules or settings, a sample
-  that did not read every row, a log whose commits are gone, a remote table): a fresh scan.
+  `metaData` or `protocol` change, no deletion vector): the scan is extended by the added files only
+  (`scan.scan_dataset` with a `Prior`). When the stored scan read every row this equals a fresh scan;
+  when it measured a sample, the added rows are sampled at the same rate (a stratified sample, see
+  `scan._extend_sample`) until the sample has doubled;
+- anything else (an overwrite, a delete, OPTIMIZE, a schema change, other rules or settings, a log
+  whose commits are gone, a remote table): a fresh scan.
 
 Findings are always recomputed from the measurements and today's classification assignments, so an
 edited assignment takes effect without a scan. Parquet folders, SQL and Spark tables have no version

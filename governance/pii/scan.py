@@ -89,6 +89,7 @@ class DatasetScan:
     rows_scanned: int = 0  # rows the counting query read: the sample, or only the added rows
     # the data files the sample was drawn from, when not all of them (governance.lake.file_sample)
     sampled_from: dict[str, int] | None = None
+    complete: bool | None = None  # False: a sample, even when it holds more rows than asked (extended)
 
     def summary(self) -> dict[str, Any]:
         extra = {} if self.sampled_from is None else {"sampled_from": self.sampled_from}
@@ -211,6 +212,8 @@ class Prior:
     scan: DatasetScan
     run_id: str
     added: str
+    complete: bool = True  # the stored scan read every row (else it measured a sample)
+    files: int = 0  # how many data files were added
 
 
 def _count(
@@ -373,6 +376,82 @@ def _extend(
     return kind
 
 
+def _row_count(engine: Engine, source: str) -> int:
+    from sqlglot import exp
+
+    _, rows = engine.execute(exp.select(exp.func("count", exp.Star())).from_(engine.relation(source)))
+    return int(rows[0][0] or 0)
+
+
+def _merge(old: Evidence, new: Evidence) -> Evidence:
+    """The evidence of two disjoint samples of one column (counts add up; see `_extend_sample`)."""
+    merged = Evidence(old.column, old.rule, old.non_null + new.non_null)
+    for name in ("value_rows", "value_distinct", "text_rows", "text_distinct", "candidates_checked",
+                 "value_matches", "text_matches"):  # fmt: skip
+        setattr(merged, name, getattr(old, name) + getattr(new, name))
+    merged.estimated = old.estimated or new.estimated
+    # a column-level check weighs every matched value; the larger, older part decides, unless it had none
+    merged.column_evidence = old.column_evidence if old.value_matches else new.column_evidence
+    return merged
+
+
+def _extend_sample(
+    engine: Engine,
+    dataset: str,
+    result: DatasetScan,
+    prior: Prior,
+    probes: list[Probe],
+    sample: int | None,
+    seed: int,
+    cap: int,
+) -> str | None:
+    """Extend a prior *sample* by a sample of the added rows at the same rate, into `result`; the kind of
+    the sample left in place, or None when only a fresh scan can answer (other columns or rules, no
+    sample size, or an extended sample over twice the sample size: then the table is sampled afresh).
+
+    The stored sample measured n of the N rows the table had; the rows added since (only `add` actions
+    in between) get a reservoir sample of round(n × added / N) rows of their own, scanned with the same
+    queries. Together the two are a stratified sample with one sampling rate, so every match share is an
+    unbiased estimate of the table's, as a fresh sample's is. Row counts add up; a distinct count is the
+    sum of the two parts' (an upper bound: a value may be in both), and a column-level validator check
+    is the older part's. A fresh sample of the whole table would draw other rows, so the findings may
+    differ from a fresh scan's within sampling error; once the extended sample reaches twice the sample
+    size (the table has about doubled), the next change samples the whole table again."""
+    if sample is None or prior.scan.columns != result.columns:
+        return None
+    stored = _stored_counts(prior.scan, list(result.columns), probes)
+    if stored is None:
+        return None
+    added_rows = _row_count(engine, prior.added)
+    old_rows = _row_count(engine, dataset) - added_rows
+    if old_rows <= 0:
+        return None
+    take = round(prior.scan.sample_size * added_rows / old_rows)
+    if prior.scan.sample_size + take > 2 * sample:
+        return None
+    columns = list(result.columns)
+    kind = "VIEW"
+    fresh: dict[tuple[str, str], Evidence] = {}
+    rows = 0
+    if take:
+        counts, kind = _count(engine, prior.added, columns, probes, take, seed, cap)
+        rows = counts.rows
+        fresh = {(ev.column, ev.rule.name): ev for ev in _evidence(engine, columns, probes, counts, cap)}
+    for ev in prior.scan.evidence:
+        new = fresh.get((ev.column, ev.rule.name))
+        result.evidence.append(ev if new is None else _merge(ev, new))
+    result.sample_size, result.rows_scanned = prior.scan.sample_size + rows, rows
+    if prior.scan.sampled_from is not None:
+        was, files = prior.scan.sampled_from, prior.files
+        result.sampled_from = {
+            "files": was["files"] + files, "of_files": was["of_files"] + files,
+            "rows": was["rows"] + added_rows, "of_rows": was["of_rows"] + added_rows,
+        }  # fmt: skip
+    result.extended_from = prior.run_id
+    result.complete = False
+    return kind
+
+
 def scan_dataset(
     engine: Engine,
     dataset: str,
@@ -397,7 +476,11 @@ def scan_dataset(
         if not columns:
             return result
         probes = probes_for(columns, rules)
-        extended = _extend(engine, dataset, result, prior, probes, sample, cap) if prior else None
+        extended = None
+        if prior is not None and prior.complete:
+            extended = _extend(engine, dataset, result, prior, probes, sample, cap)
+        elif prior is not None:
+            extended = _extend_sample(engine, dataset, result, prior, probes, sample, seed, cap)
         if extended is not None:
             sample_kind = extended
         else:

@@ -74,7 +74,7 @@ def _scan_one(
     key = carry.scan_key(version.uri, applicable, kind, sample, seed, cap)
     stored = carry.load(project, dataset, key, applicable)
     added = None
-    if stored is not None and stored.complete:
+    if stored is not None:
         added = carry.appended_files(version.uri, stored.version, version.version)
     if stored is not None and (stored.version == version.version or added == []):
         log.info("pii scan %s: data unchanged since run %s, measurements carried", dataset, stored.run_id)
@@ -91,7 +91,7 @@ def _scan_one(
             result.rows_scanned,
             result.extended_from,
         )
-    complete = sample is None or result.sample_size < sample
+    complete = result.complete is not False and (sample is None or result.sample_size < sample)
     carry.store(project, result, key, run_id, version.version, complete)
     return result
 
@@ -126,7 +126,7 @@ def _scan_fresh(
             added = f"{dataset}__added"
             try:
                 if engine.register_files(project, dataset, added, files):
-                    extend = Prior(stored.scan, stored.run_id, added)
+                    extend = Prior(stored.scan, stored.run_id, added, stored.complete, len(files))
             except Exception as exc:  # the full scan below reads the table, and reports what is wrong
                 log.debug("added files of %s not readable on their own (%s)", dataset, type(exc).__name__)
         return scan_dataset(engine, dataset, layer, applicable, sample, seed, cap, extend)

@@ -186,3 +186,65 @@ def test_the_stored_state_holds_counts_and_names_only(tmp_path: Path) -> None:
     for values in SEEDED.values():
         assert not any(v in stored for v in values)
     assert "@" not in stored and "client10" not in stored
+
+
+# ------------------------------------------------------------------------------ appended, sampled
+def _statuses(payload: dict) -> set[tuple[str, str, str]]:  # type: ignore[type-arg]
+    return {(f["column"], f["label"], f["status"]) for f in payload["findings"]}
+
+
+def test_a_sample_is_extended_by_a_sample_of_the_added_rows_at_the_same_rate(tmp_path: Path) -> None:
+    config, table = _partitioned_project(tmp_path)
+    first = scan(load_project(config), sample=100)  # 100 of 300 rows: a third
+    assert _dataset(first.payload)["sample_size"] == 100
+    write_deltalake(str(table), _day(60, "2026-12-02", offset=1000), mode="append", partition_by=["day"])
+    second = scan(load_project(config), sample=100)
+    ds = _dataset(second.payload)
+    assert ds["extended_from"] == first.payload["run_id"] and ds["carried_from"] is None
+    assert ds["rows_scanned"] == 20 and ds["sample_size"] == 120  # a third of the 60 added rows
+    contact = next(f for f in second.payload["findings"] if f["column"] == "contact")
+    assert contact["sample_size"] == 120 and contact["match_percent"] == 100.0
+    # a stratified sample at one rate: the same findings as a fresh sample of the whole table
+    assert _statuses(second.payload) == _statuses(_fresh(config, sample=100))
+    assert second.exit_code == 1
+
+
+def test_an_extended_sample_is_drawn_afresh_once_the_table_has_doubled(tmp_path: Path) -> None:
+    config, table = _partitioned_project(tmp_path)
+    scan(load_project(config), sample=100)
+    days = iter(["2026-12-02", "2026-12-03", "2026-12-04"])
+    write_deltalake(str(table), _day(150, next(days), offset=1000), mode="append", partition_by=["day"])
+    extended = _dataset(scan(load_project(config), sample=100).payload)
+    assert extended["extended_from"] is not None and extended["sample_size"] == 150
+    write_deltalake(str(table), _day(150, next(days), offset=2000), mode="append", partition_by=["day"])
+    again = _dataset(scan(load_project(config), sample=100).payload)
+    assert again["extended_from"] is not None and again["sample_size"] == 200  # 150 × 150 / 450 more
+    write_deltalake(str(table), _day(30, next(days), offset=3000), mode="append", partition_by=["day"])
+    fresh = _dataset(scan(load_project(config), sample=100).payload)
+    assert fresh["extended_from"] is None and fresh["sample_size"] == fresh["rows_scanned"] == 100
+
+
+def test_a_sample_is_not_extended_over_a_rewrite(tmp_path: Path) -> None:
+    from deltalake import DeltaTable
+
+    config, table = _partitioned_project(tmp_path)
+    scan(load_project(config), sample=100)
+    DeltaTable(str(table)).delete("customer_id <= 10")
+    write_deltalake(str(table), _day(60, "2026-12-02", offset=1000), mode="append", partition_by=["day"])
+    ds = _dataset(scan(load_project(config), sample=100).payload)
+    assert ds["extended_from"] is None and ds["sample_size"] == ds["rows_scanned"] == 100
+
+
+def test_an_extended_sample_of_a_file_subset_counts_the_added_files(tmp_path: Path) -> None:
+    config, table = _partitioned_project(tmp_path)
+    for day in range(2, 12):  # 11 partitions of 300 rows: a sample of 40 reads a few of their files
+        write_deltalake(str(table), _day(300, f"2026-11-{day:02d}"), mode="append", partition_by=["day"])
+    first = _dataset(scan(load_project(config), sample=40).payload)
+    assert first["sampled_from"]["of_files"] == 11 and first["sampled_from"]["files"] < 11
+    write_deltalake(str(table), _day(300, "2026-12-02", offset=1000), mode="append", partition_by=["day"])
+    second = _dataset(scan(load_project(config), sample=40).payload)
+    assert second["extended_from"] is not None and second["rows_scanned"] == 4  # 40 × 300 / 3300
+    assert second["sampled_from"] == {
+        "files": first["sampled_from"]["files"] + 1, "of_files": 12,
+        "rows": first["sampled_from"]["rows"] + 300, "of_rows": 3600,
+    }  # fmt: skip
