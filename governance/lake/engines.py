@@ -154,14 +154,17 @@ class DuckDBEngine(Engine):
         from governance.lake import native
 
         loc = resolve.locate(project, dataset)
-        rel = self.relation(dataset).sql(dialect="duckdb")
-        types = {str(r[0]): str(r[1]) for r in self.con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()}
-        delta = loc.spec.format == "delta" and bool(files)
-        sql = native.view_sql(loc, resolve.delta_table(loc), types, set(files)) if delta else None
+        if loc.spec.format != "delta" or not files:
+            return False
+        self._make_views()  # the table's own view: its snapshot and column types serve here too
+        if dataset not in self._native:  # read through Arrow: its files cannot be scanned natively either
+            return False
+        _, table, types = self._native[dataset]
+        sql = native.view_sql(loc, table, types, set(files))
         if sql is None:
             return False
         view = view_name(name)
-        self.con.execute(f'CREATE OR REPLACE VIEW "{view}" AS {sql}')
+        self._connection().execute(f'CREATE OR REPLACE VIEW "{view}" AS {sql}')
         self._views[name] = view
         return True
 

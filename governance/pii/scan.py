@@ -423,7 +423,7 @@ def _extend_sample(
     if stored is None:
         return None
     added_rows = _row_count(engine, prior.added)
-    old_rows = _row_count(engine, dataset) - added_rows
+    old_rows = _row_count(engine, dataset) - added_rows  # only rows were added since
     if old_rows <= 0:
         return None
     take = round(prior.scan.sample_size * added_rows / old_rows)
