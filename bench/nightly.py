@@ -62,6 +62,7 @@ def add_one_day(project: Path) -> int:
     from deltalake import DeltaTable, write_deltalake
 
     sys.path.insert(0, str(REPO))
+    from governance.lake.resolve import add_actions
     from governance.project import load_project
 
     p = load_project(project / "smartflow.yaml")
@@ -73,11 +74,13 @@ def add_one_day(project: Path) -> int:
         if not (Path(uri) / "_delta_log").is_dir():
             continue
         part = spec.partitioning[0]
-        table = DeltaTable(uri).to_pyarrow_table()
-        if table.num_rows == 0 or not pa.types.is_date(table.schema.field(part).type):
+        dt = DeltaTable(uri)
+        field = pa.schema(dt.schema().to_arrow()).field(part)
+        adds = add_actions(dt)
+        if adds.num_rows == 0 or not pa.types.is_date(field.type):
             continue
-        newest = pc.max(table[part]).as_py()
-        day = table.filter(pc.equal(table[part], pa.scalar(newest, table.schema.field(part).type)))
+        newest = pc.max(adds.column(f"partition.{part}")).as_py()  # from the log: read that day only
+        day = dt.to_pyarrow_table(filters=[(part, "=", newest)])
         shifted = day
         for i, field in enumerate(day.schema):
             shifted = shifted.set_column(i, field, _one_day_later(day.column(i), field.type))
