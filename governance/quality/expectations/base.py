@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 from sqlglot import exp
 
 from governance.errors import InputError
+from governance.lake import hash_sort
 from governance.lake.dialects import Dialect, dialect_for
 
 Merge = str | None  # "sum" | "min" | "max" | None (not mergeable across partitions)
@@ -200,13 +201,8 @@ def repeated_key(ctx: Ctx, keys: list[exp.Expr], rows: exp.Select) -> exp.Expr |
     if hashed is None:
         return None
     h, prev = exp.column("h"), exp.column("p")
-    lag = exp.Window(
-        this=exp.Anonymous(this="LAG", expressions=[h.copy()]),
-        order=exp.Order(expressions=[exp.Ordered(this=h.copy())]),
-    )
     hashes = rows.select(hashed.copy().as_("h"))
-    neighbours = exp.select(h.copy(), lag.as_("p")).from_(hashes.subquery("hk"))
-    seen_twice = exp.select(h.copy()).from_(neighbours.subquery("hn")).where(h.copy().eq(prev))
+    seen_twice = exp.select(h.copy()).from_(hash_sort.neighbours(hashes)).where(h.copy().eq(prev))
     return hashed.isin(query=seen_twice)
 
 
