@@ -10,7 +10,7 @@ row (3.3 s of CPU for 32 M keys). The DuckDB engine instead fetches the hashes a
 (its SIMD quicksort: 0.2 s for 20 M 64-bit integers), keeps the values equal to their neighbour and puts
 them in place of the window as a registered table of (h, p) with p = h. The same set of hashes, so the
 same rows pass the `h = p` filter's consumer, an `IN (…)` semi-join: exact. Anything unexpected (a hash
-that is not a NULL-free integer column, NumPy or memory missing) leaves the query as SQL.
+that is not a NULL-free integer column, more than `MAX_ROWS` keys, NumPy missing) leaves the query as SQL.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ log = logging.getLogger("governance.lake.engines")
 NEIGHBOURS = "__hash_neighbours"  # alias of the derived table of every hash next to its predecessor
 _HASHES = "hk"
 _names = itertools.count(1)
+MAX_ROWS = 100_000_000  # hashes held in memory at most (800 MB); a bigger table keeps the SQL window
 SORTED = [0]  # how many hash sets this process sorted in NumPy (tests check the path ran)
 
 
@@ -64,9 +65,11 @@ def _repeated(con: Any, sql: str) -> Any:
     when they cannot be computed exactly here."""
     import numpy as np
 
-    found = con.execute(sql).fetchnumpy()["h"]
+    found = con.execute(f"SELECT h FROM ({sql}) AS hk LIMIT {MAX_ROWS + 1}").fetchnumpy()["h"]
     if np.ma.isMaskedArray(found) or found.dtype.kind not in "iu":
         return None  # NULLs, or a type NumPy holds only approximately (HUGEINT comes back as float)
+    if found.size > MAX_ROWS:
+        return None  # more than memory should hold at once: the SQL window can spill to disk
     found.sort()
     twice = found[1:][found[1:] == found[:-1]]
     if twice.size:

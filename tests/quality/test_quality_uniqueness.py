@@ -189,3 +189,12 @@ def test_no_row_and_all_null_keys(tmp_path: Path) -> None:
         assert left.fetchone() == (0,)
     finally:
         engine.close()
+
+
+def test_more_keys_than_memory_should_hold_stay_in_sql(delta: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plain, _ = _duckdb_run(delta)
+    monkeypatch.setattr(hash_sort, "MAX_ROWS", 50)
+    before = hash_sort.SORTED[0]
+    capped, _ = _duckdb_run(delta)
+    assert hash_sort.SORTED[0] == before
+    assert _nan_safe(capped) == _nan_safe(plain)

@@ -194,7 +194,8 @@ def offender_predicate(e: Expectation, values: dict[str, Any], limit: int | None
 def repeated_key(ctx: Ctx, keys: list[exp.Expr], rows: exp.Select) -> exp.Expr | None:
     """A row predicate TRUE on every row of `rows` whose key may occur twice, for a duplicate search
     that then groups only those rows: the key's hash is among the hashes seen twice, found by sorting
-    the hashes (LAG over ORDER BY), not by grouping every key. Exact: equal keys hash equally, so every
+    the hashes (LAG over ORDER BY; the DuckDB engine sorts them in NumPy, governance.lake.hash_sort),
+    not by grouping every key. Exact: equal keys hash equally, so every
     duplicated key passes; a key that shares only its hash passes too and is counted once by the
     grouping. None where the dialect groups the key as it is (`Dialect.key_hash`)."""
     hashed = ctx.traits.key_hash([k.copy() for k in keys])
