@@ -91,6 +91,12 @@ class Dialect:
         (it takes a FILTER clause); None where the engine has none (the caller queries them apart)."""
         return None
 
+    def full_match(self, value: exp.Expr, pattern: str) -> exp.Expr:
+        """`value` matches the (case-sensitive) regex `pattern` of a match_regex expectation."""
+        from sqlglot import exp
+
+        return exp.RegexpLike(this=value, expression=exp.Literal.string(pattern))
+
     def regex_match(self, value: exp.Expr, pattern: str, case_insensitive: bool) -> exp.RegexpLike:
         """`value` matches `pattern`: regexp_matches / ~ (~*) / rlike, as sqlglot renders them."""
         from sqlglot import exp
@@ -99,6 +105,70 @@ class Dialect:
         if case_insensitive:
             match.set("flag", exp.Literal.string("i"))
         return match
+
+
+_GLOB_LITERALS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-:/@")
+_GLOB_CLASS_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+GLOB_MAX_CHARS = 16  # longer patterns stay regexes: per value, GLOB costs more than RE2 past ~13 characters
+
+
+def _same_kind(a: str, b: str) -> bool:
+    return (a.isdigit() and b.isdigit()) or (a.islower() and b.islower()) or (a.isupper() and b.isupper())
+
+
+def _glob_class(body: str) -> str | None:
+    """`[body]` of a regex as the same GLOB class: single ASCII letters and digits and ranges between
+    two of the same kind (`0-9`, `a-f`, `A-F`); None for anything else (negation, escapes, `-`)."""
+    k, out = 0, []
+    while k < len(body):
+        a = body[k]
+        if a not in _GLOB_CLASS_CHARS:
+            return None
+        if k + 1 < len(body) and body[k + 1] == "-":
+            if k + 2 >= len(body):
+                return None
+            b = body[k + 2]
+            if b not in _GLOB_CLASS_CHARS or not _same_kind(a, b) or a > b:
+                return None
+            out.append(f"{a}-{b}")
+            k += 3
+        else:
+            out.append(a)
+            k += 1
+    return f"[{''.join(out)}]" if out else None
+
+
+def fixed_glob(pattern: str) -> str | None:
+    """The GLOB pattern matching exactly the strings the RE2 regex `pattern` matches (case-sensitive, `$`
+    the end of the text), when `pattern` is `^…$` over at most GLOB_MAX_CHARS characters, each an ASCII
+    letter, digit or one of `_-:/@`, or a class of such letters, digits and ranges, optionally repeated
+    `{n}` times; else None. Both then match one ASCII character per atom, the whole value: a NUL, a
+    newline or a non-ASCII character (whose UTF-8 bytes are all >= 0x80) matches no atom of either."""
+    if len(pattern) < 2 or pattern[0] != "^" or pattern[-1] != "$":
+        return None
+    body, i, atoms = pattern[1:-1], 0, []
+    while i < len(body):
+        c = body[i]
+        if c == "[":
+            end = body.find("]", i + 1)
+            atom = _glob_class(body[i + 1 : end]) if end > i else None
+            i = end + 1
+        else:
+            atom = c if c in _GLOB_LITERALS else None
+            i += 1
+        if atom is None:
+            return None
+        times = 1
+        if i < len(body) and body[i] == "{":
+            end = body.find("}", i + 1)
+            count = body[i + 1 : end] if end > i else ""
+            if not (count.isascii() and count.isdigit() and len(count) <= 2 and count[0] != "0"):
+                return None
+            times, i = int(count), end + 1
+        atoms += [atom] * times
+        if len(atoms) > GLOB_MAX_CHARS:
+            return None
+    return "".join(atoms)
 
 
 class DuckDB(Dialect):
@@ -126,6 +196,17 @@ class DuckDB(Dialect):
         from sqlglot import exp
 
         return exp.Not(this=_fn("JSON_VALID", text))
+
+    def full_match(self, value: exp.Expr, pattern: str) -> exp.Expr:
+        """A short fixed-width pattern (`^DEV-[0-9]{5}$`) as the GLOB that matches the same strings
+        (`fixed_glob`): DuckDB evaluates GLOB once per dictionary entry of a dictionary-encoded Parquet
+        column, RE2 once per row at ~40 ns a call (32 M telemetry rows: 1.26 → 0.11 s of CPU)."""
+        from sqlglot import exp
+
+        glob = fixed_glob(pattern)
+        if glob is None:
+            return super().full_match(value, pattern)
+        return exp.Glob(this=value, expression=exp.Literal.string(glob))
 
     def key_hash(self, values: list[exp.Expr]) -> exp.Expr | None:
         """HASH(…), the function DuckDB's own GROUP BY hashes with. Sorting 64-bit integers costs

@@ -217,6 +217,19 @@ class DuckDBEngine(Engine):
         query.set("sample", sample)
         return query, "TABLE"
 
+    def _run_expr(self, expr: exp.Expr | str, text: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Repeated key hashes are found by sorting them in NumPy, not in a SQL window
+        (governance.lake.hash_sort); the logged SQL is the portable one."""
+        from governance.lake import hash_sort
+
+        if isinstance(expr, str):
+            return self._run(text)
+        tree, registered = hash_sort.presort(self.con, expr, self.dialect)
+        try:
+            return self._run(text if tree is expr else self.sql(tree))
+        finally:
+            hash_sort.release(self.con, registered)
+
     def _run(self, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         cur = self.con.execute(sql)
         cols = [d[0] for d in cur.description or []]

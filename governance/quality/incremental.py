@@ -47,7 +47,7 @@ from governance.quality.compiler import Compiled, compile_metrics
 from governance.quality.expectations.base import Ctx, Expectation, Unsupported, col, to_py, typed_lit
 from governance.specs.expectations import Suite
 
-STATE_VERSION = 3  # bump when the stored shape or the merge rules change
+STATE_VERSION = 4  # bump when the stored shape, the merge rules or a metric's SQL (its key) change
 WHOLE_TABLE = "__table__"  # the one pseudo partition of a suite declared without `incremental:`
 # verdicts that depend on the run's clock (`Ctx.now`) besides the data: never carried from a stored result
 CLOCK = frozenset({"expect_column_max_to_be_recent"})

@@ -4,6 +4,7 @@ even when most keys share a hash; and the same counts on PostgreSQL, which group
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import uuid
@@ -15,7 +16,7 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 from sqlglot import exp
 
-from governance.lake import dialects
+from governance.lake import dialects, hash_sort
 from governance.lake.engines import DuckDBEngine, SQLEngine
 from governance.quality.expectations.base import Ctx
 from governance.quality.runner import Spec, validate
@@ -119,3 +120,81 @@ def test_postgres_counts_the_same_duplicates(delta: Path, pg_url: str) -> None:
     finally:
         engine.close()
     assert pg == [(ok, r["unexpected_count"]) for ok, r in hashed]
+
+
+def _sql_window(con: Any, expr: exp.Expr, dialect: str) -> tuple[exp.Expr, list[str]]:
+    return expr, []  # the repeated hashes stay the SQL window
+
+
+def test_numpy_sorted_hashes_give_the_window_answer(delta: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The DuckDB engine sorts the key hashes in NumPy instead of running the LAG window: the same
+    counts, groups and samples, whether hashes collide rarely or nearly always, and no table left behind."""
+    before = hash_sort.SORTED[0]
+    presorted, sql = _duckdb_run(delta)
+    assert hash_sort.SORTED[0] - before == len(SPECS)  # one hash set per uniqueness expectation
+    assert all("sfg_repeated_hashes" not in q for q in sql)  # the logged SQL is the portable one
+    with monkeypatch.context() as m:
+        m.setattr(hash_sort, "presort", _sql_window)
+        windowed, _ = _duckdb_run(delta)
+    with monkeypatch.context() as m:
+        m.setattr(dialects.DuckDB, "key_hash", _weak_hash)
+        colliding, _ = _duckdb_run(delta)
+        m.setattr(hash_sort, "presort", _sql_window)
+        colliding_window, _ = _duckdb_run(delta)
+    assert _nan_safe(presorted) == _nan_safe(windowed) == _nan_safe(colliding) == _nan_safe(colliding_window)
+    assert [r["unexpected_count"] for _, r in presorted][:3] == [r["unexpected_count"] for _, r in windowed][
+        :3
+    ]
+
+
+def _wide_hash(self: dialects.DuckDB, values: list[exp.Expr]) -> exp.Expr:
+    """A HUGEINT hash: NumPy would hold it as a float, so the engine must leave it to SQL."""
+    wide = exp.cast(exp.Anonymous(this="HASH", expressions=values), "HUGEINT")
+    return exp.Mul(this=wide, expression=exp.Literal.number(1 << 40))
+
+
+def test_hashes_numpy_cannot_hold_stay_in_sql(delta: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plain, _ = _duckdb_run(delta)
+    with monkeypatch.context() as m:
+        m.setattr(dialects.DuckDB, "key_hash", _wide_hash)
+        before = hash_sort.SORTED[0]
+        wide, sql = _duckdb_run(delta)
+        assert hash_sort.SORTED[0] == before
+    assert any("LAG(h)" in q for q in sql)
+    assert _nan_safe(wide) == _nan_safe(plain)
+
+
+def test_no_row_and_all_null_keys(tmp_path: Path) -> None:
+    """An empty table and a key that is NULL on every row: nothing unexpected, nothing registered."""
+    path = tmp_path / "empty"
+    write_deltalake(
+        str(path), pa.table({"id": pa.array([1, 2, 3], pa.int64()), "k": pa.array([None] * 3, pa.string())})
+    )
+    specs = [
+        Spec("expect_column_values_to_be_unique", {"column": "k"}),
+        Spec("expect_compound_columns_to_be_unique", {"column_list": ["k", "id"]}),
+    ]
+    engine = DuckDBEngine()
+    engine.register_arrow("t", DeltaTable(str(path)).to_pyarrow_dataset())
+    ctx = Ctx("t", engine.relation("t"), "duckdb", engine.columns("t"), order=["id"])
+    empty = dataclasses.replace(ctx, scope=exp.false())
+    try:
+        for c in (ctx, empty):
+            run = validate(engine, c, specs, sample_size=20)
+            assert [(o.success, o.result["unexpected_count"], o.error) for o in run.outcomes] == [
+                (True, 0, None),
+                (True, 0, None),
+            ]
+        left = engine.con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name LIKE 'sfg_repeated%'")
+        assert left.fetchone() == (0,)
+    finally:
+        engine.close()
+
+
+def test_more_keys_than_memory_should_hold_stay_in_sql(delta: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plain, _ = _duckdb_run(delta)
+    monkeypatch.setattr(hash_sort, "MAX_ROWS", 50)
+    before = hash_sort.SORTED[0]
+    capped, _ = _duckdb_run(delta)
+    assert hash_sort.SORTED[0] == before
+    assert _nan_safe(capped) == _nan_safe(plain)

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 from sqlglot import exp
 
 from governance.errors import InputError
+from governance.lake import hash_sort
 from governance.lake.dialects import Dialect, dialect_for
 
 Merge = str | None  # "sum" | "min" | "max" | None (not mergeable across partitions)
@@ -193,20 +194,16 @@ def offender_predicate(e: Expectation, values: dict[str, Any], limit: int | None
 def repeated_key(ctx: Ctx, keys: list[exp.Expr], rows: exp.Select) -> exp.Expr | None:
     """A row predicate TRUE on every row of `rows` whose key may occur twice, for a duplicate search
     that then groups only those rows: the key's hash is among the hashes seen twice, found by sorting
-    the hashes (LAG over ORDER BY), not by grouping every key. Exact: equal keys hash equally, so every
+    the hashes (LAG over ORDER BY; the DuckDB engine sorts them in NumPy, governance.lake.hash_sort),
+    not by grouping every key. Exact: equal keys hash equally, so every
     duplicated key passes; a key that shares only its hash passes too and is counted once by the
     grouping. None where the dialect groups the key as it is (`Dialect.key_hash`)."""
     hashed = ctx.traits.key_hash([k.copy() for k in keys])
     if hashed is None:
         return None
     h, prev = exp.column("h"), exp.column("p")
-    lag = exp.Window(
-        this=exp.Anonymous(this="LAG", expressions=[h.copy()]),
-        order=exp.Order(expressions=[exp.Ordered(this=h.copy())]),
-    )
     hashes = rows.select(hashed.copy().as_("h"))
-    neighbours = exp.select(h.copy(), lag.as_("p")).from_(hashes.subquery("hk"))
-    seen_twice = exp.select(h.copy()).from_(neighbours.subquery("hn")).where(h.copy().eq(prev))
+    seen_twice = exp.select(h.copy()).from_(hash_sort.neighbours(hashes)).where(h.copy().eq(prev))
     return hashed.isin(query=seen_twice)
 
 

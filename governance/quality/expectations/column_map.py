@@ -9,6 +9,7 @@ from sqlglot import exp
 
 from governance.errors import InputError
 from governance.quality.expectations.base import (
+    Ctx,
     Expectation,
     Metric,
     Unsupported,
@@ -213,8 +214,10 @@ class NotInSet(InSet):
     negate = True
 
 
-def _regex(c: exp.Expr, pattern: str) -> exp.Expr:
-    return exp.RegexpLike(this=c, expression=lit(pattern))
+def _regex(ctx: Ctx, c: exp.Expr, pattern: str) -> exp.Expr:
+    if not isinstance(pattern, str):
+        return exp.RegexpLike(this=c, expression=lit(pattern))
+    return ctx.traits.full_match(c, pattern)
 
 
 def _text(name: str, ctx_family: str) -> exp.Expr:
@@ -225,13 +228,13 @@ def _text(name: str, ctx_family: str) -> exp.Expr:
 class MatchRegex(MapExpectation):
     def condition(self) -> exp.Expr:
         c = self.kw["column"]
-        return exp.Not(this=_regex(_text(c, self.ctx.family(c)), self.kw["regex"]))
+        return exp.Not(this=_regex(self.ctx, _text(c, self.ctx.family(c)), self.kw["regex"]))
 
 
 class NotMatchRegex(MapExpectation):
     def condition(self) -> exp.Expr:
         c = self.kw["column"]
-        return _regex(_text(c, self.ctx.family(c)), self.kw["regex"])
+        return _regex(self.ctx, _text(c, self.ctx.family(c)), self.kw["regex"])
 
 
 def _combine(parts: list[exp.Expr], match_on: str) -> exp.Expr:
@@ -243,14 +246,16 @@ def _combine(parts: list[exp.Expr], match_on: str) -> exp.Expr:
 class MatchRegexList(MapExpectation):
     def condition(self) -> exp.Expr:
         c = self.kw["column"]
-        parts = [_regex(_text(c, self.ctx.family(c)), r) for r in self.kw["regex_list"]]
+        parts = [_regex(self.ctx, _text(c, self.ctx.family(c)), r) for r in self.kw["regex_list"]]
         return exp.Not(this=exp.paren(_combine(parts, self.kw.get("match_on", "any"))))
 
 
 class NotMatchRegexList(MapExpectation):
     def condition(self) -> exp.Expr:
         c = self.kw["column"]
-        return _combine([_regex(_text(c, self.ctx.family(c)), r) for r in self.kw["regex_list"]], "any")
+        return _combine(
+            [_regex(self.ctx, _text(c, self.ctx.family(c)), r) for r in self.kw["regex_list"]], "any"
+        )
 
 
 class MatchLike(MapExpectation):
