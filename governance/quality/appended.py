@@ -78,7 +78,13 @@ class Evaluator:
 
     def split(self, dataset: str) -> Split | str | None:
         if dataset not in self._splits:
-            self._splits[dataset] = self._split(dataset)
+            try:
+                self._splits[dataset] = self._split(dataset)
+            except EngineLost:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a log or view this cannot read: evaluated in full
+                log.info("%s: added rows of %s not read apart (%s)", self.ctx.dataset, dataset, exc)
+                self._splits[dataset] = None
         return self._splits[dataset]
 
     def _split(self, dataset: str) -> Split | str | None:
@@ -169,33 +175,30 @@ class Evaluator:
             .with_("a", as_=added)
             .with_("o", as_=old)
         )
-        temp = f"sfg__appended_{i}"
+        temp = f"sfg__appended_{i}"  # the engine's, gone when it closes: no value outlives the run
         self.engine.run_statement(
             f'CREATE OR REPLACE TEMPORARY TABLE "{temp}" AS {counted.sql(dialect=self.ctx.dialect)}'
         )
-        try:
-            n, o = exp.column("__n", quoted=True), exp.column("__o", quoted=True)
-            total = exp.Add(this=n.copy(), expression=o.copy())
+        n, o = exp.column("__n", quoted=True), exp.column("__o", quoted=True)
+        total = exp.Add(this=n.copy(), expression=o.copy())
 
-            def rows_where(cond: exp.Expr, value: exp.Expr) -> exp.Expr:
-                case = exp.Case(ifs=[exp.If(this=cond, true=value)], default=exp.Literal.number(0))
-                return exp.Coalesce(this=exp.Sum(this=case), expressions=[exp.Literal.number(0)])
+        def rows_where(cond: exp.Expr, value: exp.Expr) -> exp.Expr:
+            case = exp.Case(ifs=[exp.If(this=cond, true=value)], default=exp.Literal.number(0))
+            return exp.Coalesce(this=exp.Sum(this=case), expressions=[exp.Literal.number(0)])
 
-            counts = exp.select(
-                rows_where(total.copy() > 1, total.copy()).as_("gained"),
-                rows_where(o.copy() > 1, o.copy()).as_("had"),
-            ).from_(exp.to_table(temp, quoted=True))
-            values = self._metrics(impl, stored, parts, counts)
-            unexpected = int(stored["unexpected_count"]) - int(values.pop("had")) + int(values.pop("gained"))
-            values["unexpected"] = unexpected
-            if unexpected == int(stored["unexpected_count"]) or not self.shown:
-                fresh: list[tuple[Any, ...]] | None = []
-            else:
-                revived = self._joined(parts.old, temp, cols, keys, o.copy().eq(1))
-                duplicated = self._joined(parts.added, temp, cols, keys, total.copy() > 1)
-                fresh = self._bounded([revived, duplicated], impl)
-        finally:
-            self.engine.run_statement(f'DROP TABLE IF EXISTS "{temp}"')
+        counts = exp.select(
+            rows_where(total.copy() > 1, total.copy()).as_("gained"),
+            rows_where(o.copy() > 1, o.copy()).as_("had"),
+        ).from_(exp.to_table(temp, quoted=True))
+        values = self._metrics(impl, stored, parts, counts)
+        unexpected = int(stored["unexpected_count"]) - int(values.pop("had")) + int(values.pop("gained"))
+        values["unexpected"] = unexpected
+        if unexpected == int(stored["unexpected_count"]) or not self.shown:
+            fresh: list[tuple[Any, ...]] | None = []
+        else:
+            revived = self._joined(parts.old, temp, cols, keys, o.copy().eq(1))
+            duplicated = self._joined(parts.added, temp, cols, keys, total.copy() > 1)
+            fresh = self._bounded([revived, duplicated], impl)
         return self._with_samples(impl, stored, values, fresh)
 
     def _joined(
