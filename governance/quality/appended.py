@@ -45,13 +45,12 @@ from sqlglot import exp
 from governance.errors import InfraError
 from governance.lake.delta_log import appended_files
 from governance.lake.engines import Engine, EngineLost
-from governance.lake.resolve import add_actions
 from governance.masking import mask
 from governance.quality.expectations.base import Ctx, Expectation, col, to_py
 from governance.quality.expectations.column_map import MapExpectation, Unique
 from governance.quality.expectations.extensions import ExistIn
 from governance.quality.expectations.multicolumn import CompoundUnique
-from governance.quality.incremental import Plan, files_digest, snapshot_print
+from governance.quality.incremental import Plan, files_digest, snapshot_paths, snapshot_print
 
 log = logging.getLogger("governance.quality")
 
@@ -102,7 +101,7 @@ class Evaluator:
         added = appended_files(where[0], int(version), table.version())
         if not added:
             return None
-        paths = [str(p) for p in add_actions(table).column("path").to_pylist()]
+        paths = snapshot_paths(table)
         new = {unquote(p) for p in added}
         old = [p for p in paths if unquote(p) not in new]
         if len(old) + len(new) != len(paths) or files_digest(old) != digest:

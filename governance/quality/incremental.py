@@ -127,8 +127,24 @@ def table_fingerprint(project: Project, dataset: str) -> str:
 
 def snapshot_print(table: Any) -> str:
     """`version:hash of the file list` of a Delta snapshot (a `deltalake.DeltaTable`)."""
+    return f"{table.version()}:{files_digest(snapshot_paths(table))}"
+
+
+_PATHS: dict[tuple[int, int], tuple[Any, list[str]]] = {}
+
+
+def snapshot_paths(table: Any) -> list[str]:
+    """The data files of a Delta snapshot as its log spells them (read once per snapshot object: the
+    plan, the appended-rows check and the commit each ask)."""
+    key = (id(table), table.version())
+    hit = _PATHS.get(key)
+    if hit is not None and hit[0] is table:
+        return hit[1]
     paths = [str(p) for p in resolve.add_actions(table).column("path").to_pylist()]
-    return f"{table.version()}:{files_digest(paths)}"
+    if len(_PATHS) >= 64:
+        _PATHS.clear()
+    _PATHS[key] = (table, paths)
+    return paths
 
 
 def _per_snapshot(project: Project, dataset: str, what: str, compute: Callable[[], Any]) -> Any:
