@@ -287,7 +287,6 @@ class Plan:
             "removed": self.removed,
             "stored": len(self.state.states),
             "partitions_scanned": len(self.changed),
-            **({"appended_checks": len(self.appended)} if self.appended else {}),
         }
 
     def merged(

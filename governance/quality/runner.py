@@ -233,7 +233,7 @@ def validate(
         return DatasetRun(lost, engine.queries - start, engine.log[start_log:], None)
     outcomes: list[Outcome | None] = [None] * len(specs)
     failing: dict[int, Expectation] = {}
-    res_failing: dict[int, Expectation] = {}  # failing, samples known (quarantine only)
+    merged: dict[int, Expectation] = {}  # failing, samples merged already (for quarantine)
     for i, impl in enumerate(impls):
         if i in carried:
             outcomes[i] = carried[i]
@@ -252,7 +252,7 @@ def validate(
         if isinstance(impl, MapExpectation) and result.get("unexpected_count"):
             stored = plan.carried(i) if plan is not None else None
             if "__samples" in per_item[i]:  # merged by the appended-only evaluation
-                res_failing[i] = impl
+                merged[i] = impl
             elif stored is not None and (stored.get("result") or {}).get("unexpected_count") == result.get(
                 "unexpected_count"
             ):
@@ -262,7 +262,7 @@ def validate(
     if failing and (sample_size is None or sample_size > 0):
         found = {i: per_item[i] for i in failing}
         _attach_samples(engine, ctx, failing, outcomes, sample_size, pii or set(), complete, found)
-    failing.update(res_failing)
+    failing.update(merged)
     done = [o for o in outcomes if o is not None]
     rows = next((int(v["element_count"]) for v in per_item if v.get("element_count") is not None), None)
     if rows is None and plan is not None and not plan.table_changed:

@@ -188,7 +188,7 @@ def test_a_parent_append_is_checked_against_the_old_orphans(lake: Lake) -> None:
     lake.check(APPENDABLE - 1)
 
 
-@pytest.mark.parametrize("change", ["delete", "overwrite", "optimize"])
+@pytest.mark.parametrize("change", ["delete", "overwrite", "optimize", "new column"])
 def test_anything_but_an_append_is_a_full_evaluation(lake: Lake, change: str) -> None:
     lake.check(None)
     lake.append(_rows(["S1", "O11020011"]))
@@ -203,10 +203,23 @@ def test_anything_but_an_append_is_a_full_evaluation(lake: Lake, change: str) ->
             partition_by=["order_date"],
             mode="overwrite",
         )
-    else:
+    elif change == "optimize":
         table.optimize.compact()
+    else:  # an append that also adds a column: a schema change, not only an append
+        rows = _rows(["V1", "O11020012"])
+        rows["note"] = ["x", "y"]
+        write_deltalake(
+            str(lake.lake / "silver/orders"),
+            pa.table(rows),
+            partition_by=["order_date"],
+            mode="append",
+            schema_mode="merge",
+        )
     lake.check(None)
-    lake.append(_rows(["T1", "O11010002"]))  # an append after it is read incrementally again
+    after = _rows(["T1", "O11010002"])  # an append after it is read incrementally again
+    if change == "new column":
+        after["note"] = ["p", "q"]
+    lake.append(after)
     lake.check(APPENDABLE)
 
 
