@@ -139,6 +139,16 @@ class Engine(ABC):
         with its columns and types; False when this engine cannot (the caller reads the whole dataset)."""
         return False
 
+    def snapshot(self, dataset: str) -> Any:
+        """The Delta snapshot (a `deltalake.DeltaTable`) that this engine's relation of `dataset` reads
+        file by file, or None when it reads the data otherwise (or not at all yet)."""
+        return None
+
+    def register_subset(self, dataset: str, name: str, files: set[str]) -> exp.Table | None:
+        """A relation `name` over only these data files (as the log spells them) of the snapshot that
+        `snapshot(dataset)` names, with the relation's columns and types; None when this engine cannot."""
+        return None
+
     def load_rows(self, name: str, columns: dict[str, str], rows: list[tuple[Any, ...]]) -> exp.Table:
         """A temporary table `name` in this engine holding `rows` (columns: name → type family), for
         data that lives elsewhere (the key set of a referenced dataset). Values travel as parameters

@@ -168,6 +168,23 @@ class DuckDBEngine(Engine):
         self._views[name] = view
         return True
 
+    def snapshot(self, dataset: str) -> Any:
+        self._make_views()
+        native = self._native.get(dataset)
+        return native[1] if native is not None else None
+
+    def register_subset(self, dataset: str, name: str, files: set[str]) -> exp.Table | None:
+        from governance.lake import native
+
+        found = self._native.get(dataset)
+        sql = native.view_sql(*found, only=files) if found is not None and files else None
+        if sql is None:
+            return None
+        view = view_name(name)
+        self.con.execute(f'CREATE OR REPLACE TEMPORARY VIEW "{view}" AS {sql}')
+        self._views[name] = view
+        return _table(view)
+
     def register_arrow(self, dataset: str, data: Any) -> None:
         """Register an Arrow table/dataset or DataFrame under a dataset name (tests, conformance)."""
         name = view_name(dataset)

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from governance.lake.delta_log import appended_files as appended_files  # the rule, shared
 from governance.pii.rules import DetectionRule
 from governance.pii.scan import DatasetScan, Evidence
 from governance.project import Project
@@ -51,8 +52,6 @@ _EVIDENCE_FIELDS = (
     "estimated",
     "column_evidence",
 )
-# log actions an append may hold besides `add`
-_APPEND_ACTIONS = {"add", "commitInfo", "txn"}
 
 
 @dataclass(frozen=True)
@@ -85,30 +84,6 @@ def data_version(project: Project, dataset: str) -> DataVersion | None:
     except Exception as exc:  # unreadable here: the scan itself will report it
         log.debug("no Delta version for %s (%s)", dataset, type(exc).__name__)
         return None
-
-
-def appended_files(uri: str, since: int, until: int) -> list[str] | None:
-    """The data files (paths as the log spells them) that the commits after `since` up to `until` added,
-    when those commits only appended; None for anything else, or when the commits cannot be read here
-    (a remote table, commit files cleaned up after a checkpoint)."""
-    if "://" in uri or until < since:
-        return None
-    added: list[str] = []
-    for version in range(since + 1, until + 1):
-        try:
-            with open(os.path.join(uri, "_delta_log", f"{version:020d}.json"), encoding="utf-8") as fh:
-                actions = [json.loads(line) for line in fh if line.strip()]
-        except (OSError, ValueError):
-            return None
-        for action in actions:
-            if not set(action) <= _APPEND_ACTIONS:
-                return None
-            add = action.get("add")
-            if add is not None:
-                if add.get("deletionVector") or not add.get("dataChange", True):
-                    return None
-                added.append(str(add["path"]))
-    return added
 
 
 def scan_key(

@@ -99,7 +99,7 @@ def _add_actions(project: Project, dataset: str, column: str | None) -> dict[str
     return by_value
 
 
-def _digest(paths: list[str]) -> str:
+def files_digest(paths: list[str]) -> str:
     return hashlib.sha256("\n".join(sorted(paths)).encode()).hexdigest()[:16]
 
 
@@ -109,7 +109,7 @@ def fingerprints(project: Project, dataset: str, column: str) -> dict[str, str]:
         project,
         dataset,
         f"partitions:{column}",
-        lambda: {v: _digest(p) for v, p in _add_actions(project, dataset, column).items()},
+        lambda: {v: files_digest(p) for v, p in _add_actions(project, dataset, column).items()},
     )
     return found
 
@@ -119,12 +119,32 @@ def table_fingerprint(project: Project, dataset: str) -> str:
     metadata) changes the version, and a table made anew at the same version has other file names."""
 
     def compute() -> str:
-        dt = resolve.delta_table(resolve.locate(project, dataset))
-        paths = [str(p) for p in resolve.add_actions(dt).column("path").to_pylist()]
-        return f"{dt.version()}:{_digest(paths)}"
+        return snapshot_print(resolve.delta_table(resolve.locate(project, dataset)))
 
     found: str = _per_snapshot(project, dataset, "table", compute)
     return found
+
+
+def snapshot_print(table: Any) -> str:
+    """`version:hash of the file list` of a Delta snapshot (a `deltalake.DeltaTable`)."""
+    return f"{table.version()}:{files_digest(snapshot_paths(table))}"
+
+
+_PATHS: dict[tuple[int, int], tuple[Any, list[str]]] = {}
+
+
+def snapshot_paths(table: Any) -> list[str]:
+    """The data files of a Delta snapshot as its log spells them (read once per snapshot object: the
+    plan, the appended-rows check and the commit each ask)."""
+    key = (id(table), table.version())
+    hit = _PATHS.get(key)
+    if hit is not None and hit[0] is table:
+        return hit[1]
+    paths = [str(p) for p in resolve.add_actions(table).column("path").to_pylist()]
+    if len(_PATHS) >= 64:
+        _PATHS.clear()
+    _PATHS[key] = (table, paths)
+    return paths
 
 
 def _per_snapshot(project: Project, dataset: str, what: str, compute: Callable[[], Any]) -> Any:
@@ -192,6 +212,9 @@ class PartitionState:
     run_id: str | None = None  # the run whose evaluation these states complete
     outcomes: list[dict[str, Any]] = field(default_factory=list)  # that run's results (GX shape)
     rows: int | None = None
+    # dataset → `snapshot_print` of the snapshot the engine read for `outcomes` (this table and the ones
+    # its checks reference): what a later run compares the Delta log against (governance.quality.appended)
+    tables: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path, definition: str) -> PartitionState:
@@ -226,6 +249,10 @@ class Plan:
     removed: list[str]
     depends: dict[str, str | None]
     sensitive: set[str] = field(default_factory=set)  # PII columns: no value of them in a stored state
+    # dataset → (local table folder, `snapshot_print` when planned) of this table and the Delta tables it
+    # references: whole-table checks may read only what was appended since `state.tables`
+    local: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    appended: list[int] = field(default_factory=list)  # checks this run evaluated on the added rows only
 
     @property
     def table_changed(self) -> bool:
@@ -287,13 +314,21 @@ class Plan:
             values[alias] = merged
         return values
 
-    def commit(self, run_id: str, outcomes: list[dict[str, Any]], rows: int | None) -> None:
-        """Record a completed evaluation (fingerprints, dependencies and results of this run)."""
+    def commit(
+        self,
+        run_id: str,
+        outcomes: list[dict[str, Any]],
+        rows: int | None,
+        tables: dict[str, str] | None = None,
+    ) -> None:
+        """Record a completed evaluation (fingerprints, dependencies and results of this run, and the
+        snapshots the engine read for them)."""
         self.state.fingerprints = dict(self.current)
         self.state.depends = dict(self.depends)
         self.state.run_id = run_id
         self.state.outcomes = outcomes
         self.state.rows = rows
+        self.state.tables = dict(tables or {})
 
 
 def plan(
@@ -319,7 +354,13 @@ def plan(
     for part in changed + removed:  # (in memory) their states are rebuilt by this run's grouped query
         state.states.pop(part, None)
     depends = {d: dataset_fingerprint(project, d) for d in referenced}
-    return Plan(column, state, current, changed, removed, depends, sensitive), path
+    local: dict[str, tuple[str, str | None]] = {}
+    for name in [dataset, *referenced]:
+        loc = resolve.locate(project, name)
+        if loc.spec.format == "delta" and loc.uri and not loc.is_remote:
+            printed = current.get(WHOLE_TABLE) if column is None and name == dataset else None
+            local[name] = (loc.uri, printed or depends.get(name) or dataset_fingerprint(project, name))
+    return Plan(column, state, current, changed, removed, depends, sensitive, local), path
 
 
 def scope_predicate(ctx: Ctx, column: str, values: list[str]) -> exp.Expr:

@@ -18,7 +18,7 @@ from sqlglot import exp
 from governance.errors import InfraError, InputError
 from governance.lake.engines import Engine, EngineLost
 from governance.masking import mask
-from governance.quality import incremental
+from governance.quality import appended, incremental
 from governance.quality.compiler import Compiled, compile_metrics, flag_name, samples_query
 from governance.quality.expectations import implementation
 from governance.quality.expectations.base import ColumnMissing, Ctx, Expectation, Unsupported, to_py
@@ -223,13 +223,17 @@ def validate(
         if plan is None:
             per_item = _fetch(engine, ctx, impls, early, specs)
         else:
-            per_item = _fetch_incremental(engine, ctx, impls, early, specs, plan, carried)
+            appendable = (
+                None if complete else appended.Evaluator(engine, ctx, plan, sample_size, pii or set())
+            )
+            per_item = _fetch_incremental(engine, ctx, impls, early, specs, plan, carried, appendable)
     except EngineLost as exc:
         log.warning("%s: %s", ctx.dataset, exc)
         lost = [early.get(i) or _error(spec, exc) for i, spec in enumerate(specs)]
         return DatasetRun(lost, engine.queries - start, engine.log[start_log:], None)
     outcomes: list[Outcome | None] = [None] * len(specs)
     failing: dict[int, Expectation] = {}
+    merged: dict[int, Expectation] = {}  # failing, samples merged already (for quarantine)
     for i, impl in enumerate(impls):
         if i in carried:
             outcomes[i] = carried[i]
@@ -247,7 +251,9 @@ def validate(
         outcomes[i] = Outcome(specs[i], bool(ok), result, impl=impl)
         if isinstance(impl, MapExpectation) and result.get("unexpected_count"):
             stored = plan.carried(i) if plan is not None else None
-            if stored is not None and (stored.get("result") or {}).get("unexpected_count") == result.get(
+            if "__samples" in per_item[i]:  # merged by the appended-only evaluation
+                merged[i] = impl
+            elif stored is not None and (stored.get("result") or {}).get("unexpected_count") == result.get(
                 "unexpected_count"
             ):
                 _copy_samples(stored, result)  # nothing changed: the samples are those of the last run
@@ -256,6 +262,7 @@ def validate(
     if failing and (sample_size is None or sample_size > 0):
         found = {i: per_item[i] for i in failing}
         _attach_samples(engine, ctx, failing, outcomes, sample_size, pii or set(), complete, found)
+    failing.update(merged)
     done = [o for o in outcomes if o is not None]
     rows = next((int(v["element_count"]) for v in per_item if v.get("element_count") is not None), None)
     if rows is None and plan is not None and not plan.table_changed:
@@ -271,6 +278,7 @@ def _fetch_incremental(
     specs: list[Spec],
     plan: incremental.Plan,
     carried: dict[int, Outcome],
+    appendable: appended.Evaluator | None = None,
 ) -> list[dict[str, Any]]:
     """Mergeable expectations from partition states; whole-table ones on the whole table when the table
     (or a dataset they read) changed, else their last result (never for a verdict that moves with the
@@ -308,6 +316,15 @@ def _fetch_incremental(
             if stored is not None:
                 carried[i] = Outcome.from_gx(specs[i], stored)
         whole_ids -= set(carried)
+    elif appendable is not None:  # the table was only appended to: some checks read just what was added
+        for i in sorted(whole_ids):
+            impl = impls[i]
+            stored = appended.stored_result(plan, i, specs[i].type, specs[i].kwargs)
+            found = appendable.evaluate(i, impl, stored) if impl is not None and stored is not None else None
+            if found is not None:
+                per_item[i] = found
+                plan.appended.append(i)
+        whole_ids -= set(plan.appended)
     if whole_ids:
         wholes = [impl if i in whole_ids else None for i, impl in enumerate(impls)]
         for i, item in enumerate(_fetch(engine, ctx, wholes, early, specs)):

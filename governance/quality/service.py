@@ -22,7 +22,7 @@ from sqlglot import exp
 
 from governance.errors import ExitCode, InfraError, InputError
 from governance.project import Project
-from governance.quality import incremental, references, results
+from governance.quality import appended, incremental, references, results
 from governance.quality.expectations.base import Ctx
 from governance.quality.runner import Outcome, Spec, validate
 from governance.results import StepResult, worst
@@ -233,6 +233,8 @@ def _run_dataset(
                 info["incremental"] = plan.info()
         pii = project.pii_columns(dataset)
         res = validate(eng, ctx, specs, project.config.quality.sample_size, pii, plan=plan)
+        if plan is not None and plan.appended:
+            info.setdefault("incremental", {})["appended_checks"] = len(plan.appended)
         quarantined = None
         if quarantine:
             from governance.lake.resolve import storage_options
@@ -257,7 +259,8 @@ def _run_dataset(
             elif any(o.infra for o in res.outcomes):
                 log.warning("%s: partition states not saved (the evaluation did not complete)", dataset)
             else:
-                plan.commit(run_id, [o.as_gx() for o in res.outcomes], res.rows)
+                tables = appended.read_snapshots(eng, plan)
+                plan.commit(run_id, [o.as_gx() for o in res.outcomes], res.rows, tables)
                 plan.state.save(state_file)
         log.info("%s: %d queries on %s", dataset, res.queries, kind)
         for sql in res.sql:

@@ -75,6 +75,7 @@ class Incremental(_Model):
     stored: int = 0
     partitions_scanned: int = 0
     carried_from: str | None = None
+    appended_checks: int | None = None  # whole-table checks evaluated on the appended rows only
 
 
 class SuiteResult(_Model):
