@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pytest
 from deltalake import DeltaTable, write_deltalake
-from tiny_lake import CLASSIFICATIONS, CONFIG, DAYS, orders, write_lake
+from tiny_lake import DAYS, orders, write_lake
+from tiny_lake import project as suite_project
 
 from governance.project import load_project
 from governance.quality.service import run
@@ -34,16 +34,7 @@ NEW_DAY = dt.date(2026, 11, 4)
 
 
 def _project(root: Path, lake: Path, incremental: bool) -> Path:
-    (root / "expectations").mkdir(parents=True, exist_ok=True)
-    (root / "classifications").mkdir(exist_ok=True)
-    config = textwrap.dedent(CONFIG).replace("lake: {root: lake}", f"lake: {{root: {json.dumps(str(lake))}}}")
-    (root / "smartflow.yaml").write_text(config)
-    (root / "classifications/pii.yaml").write_text(CLASSIFICATIONS)
-    head = "suite: orders\ndataset: silver.orders\n"
-    if incremental:
-        head += "incremental: {partition: order_date}\n"
-    (root / "expectations/orders.yaml").write_text(head + EXPECTATIONS)
-    return root / "smartflow.yaml"
+    return suite_project(root, lake, incremental, EXPECTATIONS)
 
 
 def _text(result: dict[str, Any]) -> str:

@@ -5,6 +5,8 @@ In a module of its own (not conftest) so tests can import it whatever other test
 from __future__ import annotations
 
 import datetime as dt
+import json
+import textwrap
 from pathlib import Path
 
 CONFIG = """
@@ -111,3 +113,18 @@ def write_lake(root: Path, days: list[dt.date], bad: bool = True) -> None:
 
 
 DAYS = [dt.date(2026, 11, 1) + dt.timedelta(days=i) for i in range(3)]
+
+
+def project(root: Path, lake: Path, incremental: bool, expectations: str) -> Path:
+    """A project under `root` over `lake` with one suite `orders` on silver.orders (incremental by
+    order_date or not) holding `expectations` (its `expectations:` YAML block)."""
+    (root / "expectations").mkdir(parents=True, exist_ok=True)
+    (root / "classifications").mkdir(exist_ok=True)
+    config = textwrap.dedent(CONFIG).replace("lake: {root: lake}", f"lake: {{root: {json.dumps(str(lake))}}}")
+    (root / "smartflow.yaml").write_text(config)
+    (root / "classifications/pii.yaml").write_text(CLASSIFICATIONS)
+    head = "suite: orders\ndataset: silver.orders\n"
+    if incremental:
+        head += "incremental: {partition: order_date}\n"
+    (root / "expectations/orders.yaml").write_text(head + expectations)
+    return root / "smartflow.yaml"
