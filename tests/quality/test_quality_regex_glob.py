@@ -11,13 +11,12 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pytest
-from deltalake import DeltaTable, write_deltalake
+from delta_runs import duckdb_run
+from deltalake import write_deltalake
 
 from governance.lake import dialects
 from governance.lake.dialects import fixed_glob
-from governance.lake.engines import DuckDBEngine
-from governance.quality.expectations.base import Ctx
-from governance.quality.runner import Spec, validate
+from governance.quality.runner import Spec
 
 TRANSLATED = {
     "^DEV-[0-9]{5}$": "DEV-[0-9][0-9][0-9][0-9][0-9]",
@@ -135,13 +134,7 @@ def delta(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _run(delta: Path) -> tuple[list[tuple[bool, dict[str, Any]]], list[str]]:
-    engine = DuckDBEngine()
-    engine.register_arrow("t", DeltaTable(str(delta)).to_pyarrow_dataset())
-    ctx = Ctx("t", engine.relation("t"), "duckdb", engine.columns("t"), order=["id"])
-    run = validate(engine, ctx, SPECS, sample_size=None, complete=True)
-    engine.close()
-    assert all(o.error is None for o in run.outcomes), [o.error for o in run.outcomes]
-    return [(o.success, o.result) for o in run.outcomes], run.sql
+    return duckdb_run(delta, SPECS)
 
 
 def test_suites_give_the_regex_answer(delta: Path, monkeypatch: pytest.MonkeyPatch) -> None:

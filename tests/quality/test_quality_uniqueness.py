@@ -13,6 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from delta_runs import duckdb_run
 from deltalake import DeltaTable, write_deltalake
 from sqlglot import exp
 
@@ -65,13 +66,7 @@ def delta(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _duckdb_run(delta: Path) -> tuple[list[tuple[bool, dict[str, Any]]], list[str]]:
-    engine = DuckDBEngine()
-    engine.register_arrow("t", DeltaTable(str(delta)).to_pyarrow_dataset())
-    ctx = Ctx("t", engine.relation("t"), "duckdb", engine.columns("t"), order=["id"])
-    run = validate(engine, ctx, SPECS, sample_size=None, complete=True)
-    engine.close()
-    assert all(o.error is None for o in run.outcomes), [o.error for o in run.outcomes]
-    return [(o.success, o.result) for o in run.outcomes], run.sql
+    return duckdb_run(delta, SPECS)
 
 
 def _weak_hash(self: dialects.DuckDB, values: list[exp.Expr]) -> exp.Expr:
