@@ -122,9 +122,13 @@ def _sql_window(con: Any, expr: exp.Expr, dialect: str) -> tuple[exp.Expr, list[
 
 
 def test_numpy_sorted_hashes_give_the_window_answer(delta: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The DuckDB engine sorts the key hashes in NumPy instead of running the LAG window: the same
-    counts, groups and samples, whether hashes collide rarely or nearly always, and no table left behind."""
+    """The DuckDB engine sorts a large table's key hashes in NumPy instead of running the LAG window: the
+    same counts, groups and samples, whether hashes collide rarely or nearly always, and no table left
+    behind."""
     before = hash_sort.SORTED[0]
+    small, _ = _duckdb_run(delta)
+    assert hash_sort.SORTED[0] == before  # a small table keeps the window: NumPy costs more to import
+    monkeypatch.setattr(hash_sort, "NUMPY_FROM", 0)  # as if it had as many keys as a large table
     presorted, sql = _duckdb_run(delta)
     assert hash_sort.SORTED[0] - before == len(SPECS)  # one hash set per uniqueness expectation
     assert all("sfg_repeated_hashes" not in q for q in sql)  # the logged SQL is the portable one
@@ -137,6 +141,7 @@ def test_numpy_sorted_hashes_give_the_window_answer(delta: Path, monkeypatch: py
         m.setattr(hash_sort, "presort", _sql_window)
         colliding_window, _ = _duckdb_run(delta)
     assert _nan_safe(presorted) == _nan_safe(windowed) == _nan_safe(colliding) == _nan_safe(colliding_window)
+    assert _nan_safe(small) == _nan_safe(windowed)
     assert [r["unexpected_count"] for _, r in presorted][:3] == [r["unexpected_count"] for _, r in windowed][
         :3
     ]
@@ -152,6 +157,7 @@ def test_hashes_numpy_cannot_hold_stay_in_sql(delta: Path, monkeypatch: pytest.M
     plain, _ = _duckdb_run(delta)
     with monkeypatch.context() as m:
         m.setattr(dialects.DuckDB, "key_hash", _wide_hash)
+        m.setattr(hash_sort, "NUMPY_FROM", 0)  # refused for its type, not its size
         before = hash_sort.SORTED[0]
         wide, sql = _duckdb_run(delta)
         assert hash_sort.SORTED[0] == before
@@ -189,6 +195,7 @@ def test_no_row_and_all_null_keys(tmp_path: Path) -> None:
 def test_more_keys_than_memory_should_hold_stay_in_sql(delta: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     plain, _ = _duckdb_run(delta)
     monkeypatch.setattr(hash_sort, "MAX_ROWS", 50)
+    monkeypatch.setattr(hash_sort, "NUMPY_FROM", 0)
     before = hash_sort.SORTED[0]
     capped, _ = _duckdb_run(delta)
     assert hash_sort.SORTED[0] == before
