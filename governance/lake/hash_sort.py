@@ -12,7 +12,7 @@ them in place of the window as a registered table of (h, p) with p = h. The same
 same rows pass the `h = p` filter's consumer, an `IN (…)` semi-join: exact. Anything unexpected (a hash
 that is not a NULL-free integer column, more than `MAX_ROWS` keys, NumPy missing) leaves the query as SQL.
 Fewer than `NUMPY_FROM` hashes also stay in SQL: on a small table the window costs less than importing
-NumPy (and `pyarrow.compute`, whose import costs as much).
+NumPy.
 """
 
 from __future__ import annotations
@@ -66,22 +66,19 @@ def _hashes_of(node: exp.Subquery) -> exp.Select | None:
 def _repeated(con: Any, sql: str) -> Any:
     """The distinct values of column `h` of `sql` that occur more than once (a NumPy array), or None
     when they cannot be computed exactly here or are cheaper to find in SQL."""
-    import pyarrow as pa
-
     # counted up to NUMPY_FROM rows (no hash computed for it): a small table's window costs less than
     # importing NumPy
     (rows,) = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM ({sql}) AS hk LIMIT {NUMPY_FROM})").fetchone()
     if rows < NUMPY_FROM:
         return None
-    cur = con.execute(f"SELECT h FROM ({sql}) AS hk LIMIT {MAX_ROWS + 1}")
-    found = (getattr(cur, "to_arrow_table", None) or cur.fetch_arrow_table)().column("h")  # DuckDB 2 or 1
-    if found.null_count or not pa.types.is_integer(found.type):
-        return None  # NULLs, or a type NumPy holds only approximately (HUGEINT comes back as a decimal)
-    if len(found) > MAX_ROWS:
-        return None  # more than memory should hold at once: the SQL window can spill to disk
     import numpy as np
 
-    found = np.sort(found.to_numpy())  # a sorted copy: Arrow's own buffer is read-only
+    found = con.execute(f"SELECT h FROM ({sql}) AS hk LIMIT {MAX_ROWS + 1}").fetchnumpy()["h"]
+    if np.ma.isMaskedArray(found) or found.dtype.kind not in "iu":
+        return None  # NULLs, or a type NumPy holds only approximately (HUGEINT comes back as float)
+    if found.size > MAX_ROWS:
+        return None  # more than memory should hold at once: the SQL window can spill to disk
+    found.sort()
     twice = found[1:][found[1:] == found[:-1]]
     if twice.size:
         twice = twice[np.concatenate(([True], twice[1:] != twice[:-1]))]
