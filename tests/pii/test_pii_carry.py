@@ -204,6 +204,9 @@ def test_a_sample_is_extended_by_a_sample_of_the_added_rows_at_the_same_rate(tmp
     assert ds["rows_scanned"] == 20 and ds["sample_size"] == 120  # a third of the 60 added rows
     contact = next(f for f in second.payload["findings"] if f["column"] == "contact")
     assert contact["sample_size"] == 120 and contact["match_percent"] == 100.0
+    third = scan(load_project(config), sample=100)  # nothing changed since: the extended sample is carried
+    assert _dataset(third.payload)["carried_from"] == second.payload["run_id"]
+    assert third.payload["findings"] == second.payload["findings"]
     # a stratified sample at one rate: the same findings as a fresh sample of the whole table
     assert _statuses(second.payload) == _statuses(_fresh(config, sample=100))
     assert second.exit_code == 1
