@@ -151,22 +151,9 @@ class DuckDBEngine(Engine):
 
     def register_files(self, project: Project, dataset: str, name: str, files: list[str]) -> bool:
         """DuckDB's own Parquet scan of those files (`governance.lake.native`) of a local Delta table."""
-        from governance.lake import native
-
-        loc = resolve.locate(project, dataset)
-        if loc.spec.format != "delta" or not files:
+        if resolve.locate(project, dataset).spec.format != "delta":
             return False
-        self._make_views()  # the table's own view: its snapshot and column types serve here too
-        if dataset not in self._native:  # read through Arrow: its files cannot be scanned natively either
-            return False
-        _, table, types = self._native[dataset]
-        sql = native.view_sql(loc, table, types, set(files))
-        if sql is None:
-            return False
-        view = view_name(name)
-        self._connection().execute(f'CREATE OR REPLACE VIEW "{view}" AS {sql}')
-        self._views[name] = view
-        return True
+        return self.register_subset(dataset, name, set(files)) is not None
 
     def snapshot(self, dataset: str) -> Any:
         self._make_views()
@@ -176,7 +163,8 @@ class DuckDBEngine(Engine):
     def register_subset(self, dataset: str, name: str, files: set[str]) -> exp.Table | None:
         from governance.lake import native
 
-        found = self._native.get(dataset)
+        self._make_views()  # the table's own view: its snapshot and column types serve here too
+        found = self._native.get(dataset)  # None: read through Arrow, so its files cannot be either
         sql = native.view_sql(*found, only=files) if found is not None and files else None
         if sql is None:
             return None
