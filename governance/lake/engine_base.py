@@ -134,11 +134,6 @@ class Engine(ABC):
 
         self.run_statement(exp.Drop(tables=[exp.to_table(name)], kind=kind, exists=True))
 
-    def register_files(self, project: Project, dataset: str, name: str, files: list[str]) -> bool:
-        """Make `name` the rows of only these data files of Delta `dataset` (as its log spells them),
-        with its columns and types; False when this engine cannot (the caller reads the whole dataset)."""
-        return False
-
     def snapshot(self, dataset: str) -> Any:
         """The Delta snapshot (a `deltalake.DeltaTable`) that this engine's relation of `dataset` reads
         file by file, or None when it reads the data otherwise (or not at all yet)."""

@@ -149,18 +149,13 @@ class DuckDBEngine(Engine):
             dataset = source
         return super().create_sample(name, dataset, projection, size, seed)
 
-    def register_files(self, project: Project, dataset: str, name: str, files: list[str]) -> bool:
-        """DuckDB's own Parquet scan of those files (`governance.lake.native`) of a local Delta table."""
-        if resolve.locate(project, dataset).spec.format != "delta":
-            return False
-        return self.register_subset(dataset, name, set(files)) is not None
-
     def snapshot(self, dataset: str) -> Any:
         self._make_views()
         native = self._native.get(dataset)
         return native[1] if native is not None else None
 
     def register_subset(self, dataset: str, name: str, files: set[str]) -> exp.Table | None:
+        """DuckDB's own Parquet scan of those files (`governance.lake.native`) of a local Delta table."""
         from governance.lake import native
 
         self._make_views()  # the table's own view: its snapshot and column types serve here too

@@ -125,7 +125,7 @@ def _scan_fresh(
             stored, files = prior
             added = f"{dataset}__added"
             try:
-                if engine.register_files(project, dataset, added, files):
+                if engine.register_subset(dataset, added, set(files)) is not None:
                     extend = Prior(stored.scan, stored.run_id, added, stored.complete, len(files))
             except Exception as exc:  # the full scan below reads the table, and reports what is wrong
                 log.debug("added files of %s not readable on their own (%s)", dataset, type(exc).__name__)

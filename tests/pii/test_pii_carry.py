@@ -141,7 +141,7 @@ def _added_view_sql(config: Path) -> str:
     assert files is not None and len(files) == 1
     engine = DuckDBEngine(project, ["silver.customers"])
     try:
-        assert engine.register_files(project, "silver.customers", "added", files)
+        assert engine.register_subset("silver.customers", "added", set(files)) is not None
         return str(
             engine.con.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'sfg_added'").fetchone()
         )
