@@ -222,7 +222,7 @@ class DuckDBEngine(Engine):
         (governance.lake.hash_sort); the logged SQL is the portable one."""
         from governance.lake import hash_sort
 
-        if isinstance(expr, str):
+        if isinstance(expr, str) or hash_sort.NEIGHBOURS not in text:  # no tree walk for other queries
             return self._run(text)
         tree, registered = hash_sort.presort(self.con, expr, self.dialect)
         try:
