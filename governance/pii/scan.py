@@ -151,8 +151,14 @@ def materialise_sample(
     from sqlglot import exp
 
     kind = engine.create_sample(SAMPLE_TABLE, dataset, _projection(columns, engine.dialect), size, seed)
-    _, rows = engine.execute(exp.select(exp.func("count", exp.Star())).from_(exp.to_table(SAMPLE_TABLE)))
-    return int(rows[0][0] or 0), kind
+    return _row_count(engine, exp.to_table(SAMPLE_TABLE)), kind
+
+
+def _row_count(engine: Engine, table: exp.Table) -> int:
+    from sqlglot import exp
+
+    _, rows = engine.execute(exp.select(exp.func("count", exp.Star())).from_(table))
+    return int(rows[0][0] or 0)
 
 
 def drop_sample(engine: Engine, kind: str) -> None:
@@ -376,13 +382,6 @@ def _extend(
     return kind
 
 
-def _row_count(engine: Engine, source: str) -> int:
-    from sqlglot import exp
-
-    _, rows = engine.execute(exp.select(exp.func("count", exp.Star())).from_(engine.relation(source)))
-    return int(rows[0][0] or 0)
-
-
 def _merge(old: Evidence, new: Evidence) -> Evidence:
     """The evidence of two disjoint samples of one column (counts add up; see `_extend_sample`)."""
     merged = Evidence(old.column, old.rule, old.non_null + new.non_null)
@@ -419,11 +418,10 @@ def _extend_sample(
     size (the table has about doubled), the next change samples the whole table again."""
     if sample is None or prior.scan.columns != result.columns:
         return None
-    stored = _stored_counts(prior.scan, list(result.columns), probes)
-    if stored is None:
+    if _stored_counts(prior.scan, list(result.columns), probes) is None:  # other columns or rules
         return None
-    added_rows = _row_count(engine, prior.added)
-    old_rows = _row_count(engine, dataset) - added_rows  # only rows were added since
+    added_rows = _row_count(engine, engine.relation(prior.added))
+    old_rows = _row_count(engine, engine.relation(dataset)) - added_rows  # only rows were added since
     if old_rows <= 0:
         return None
     take = round(prior.scan.sample_size * added_rows / old_rows)
@@ -463,7 +461,8 @@ def scan_dataset(
     prior: Prior | None = None,
 ) -> DatasetScan:
     """Measure one dataset (see the module docstring); with `prior`, extend that scan by the added rows
-    when the answer is provably the one a fresh scan would give (`_extend`), else scan afresh."""
+    where it can (`_extend` for a scan of every row, equal to a fresh one; `_extend_sample` for a
+    sample), else scan afresh."""
     result = DatasetScan(dataset, layer, engine.kind)
     started = time.perf_counter()
     queries_before = engine.queries
